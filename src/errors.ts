@@ -1,0 +1,60 @@
+/**
+ * One error hierarchy with stable codes. CLI exit codes come from the code, never
+ * from message text. Only start-up, configuration and I/O failures throw; a bad
+ * record is data (see RejectCode in model/records.ts), not an exception.
+ */
+
+/** Every code this project throws, with the exit code it maps to. Documented in docs/errors.md. */
+export const ERROR_CODES = {
+  AL_CONFIG_INVALID: { exit: 2, doc: 'A pipeline or configuration file failed validation.' },
+  AL_CONFIG_NOT_FOUND: { exit: 2, doc: 'A named pipeline or configuration file does not exist.' },
+  AL_CLI_USAGE: { exit: 2, doc: 'The command line is invalid (unknown flag, missing argument).' },
+  AL_SOURCE_IO: { exit: 3, doc: 'An input path could not be read.' },
+  AL_SOURCE_EMPTY: { exit: 3, doc: 'The input paths matched no file.' },
+  AL_SINK_IO: { exit: 4, doc: 'A sink (store, NDJSON, dead-letter file) could not be written.' },
+  AL_KEY_INVALID: { exit: 2, doc: 'The HMAC key (environment or key file) is malformed.' },
+  AL_INTERNAL: { exit: 70, doc: 'A bug: an invariant of auditline itself was broken.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorContext {
+  file?: string;
+  line?: number;
+  column?: number;
+  [key: string]: unknown;
+}
+
+export class AuditlineError extends Error {
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(withLocation(message, context), options);
+    this.name = 'AuditlineError';
+    this.code = code;
+    this.context = context;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code].exit;
+  }
+}
+
+export class ConfigError extends AuditlineError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super('AL_CONFIG_INVALID', message, context, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Prefix `file:line:column: ` so editors and terminals can jump to the spot. */
+function withLocation(message: string, ctx: ErrorContext): string {
+  if (!ctx.file) return message;
+  const where = [ctx.file, ctx.line, ctx.column].filter((p) => p !== undefined).join(':');
+  return `${where}: ${message}`;
+}
+
+export function exitCodeOf(err: unknown): number {
+  return err instanceof AuditlineError ? err.exitCode : ERROR_CODES.AL_INTERNAL.exit;
+}

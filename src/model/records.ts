@@ -1,0 +1,70 @@
+/**
+ * What moves between stages. A line is read once, becomes at most one stored event,
+ * or one reject, or one filtered count: that is the accounting invariant.
+ */
+
+/** Why a line went to the dead-letter file. Closed set; each is documented in docs/errors.md. */
+export const REJECT_CODES = {
+  line_too_long: 'The line is longer than --max-line-bytes; it was not parsed.',
+  malformed_json: 'The line is not valid JSON (truncated, binary garbage, ...).',
+  empty_line: 'The line is empty or only whitespace.',
+  not_an_object: 'The line is valid JSON but not an object.',
+  no_pipeline: 'No pipeline claims the record (host matches no pipeline and none was forced).',
+  unclassified: 'The pipeline has no route, catch-all or ignore rule for the method and path.',
+  missing_field: 'A field the pipeline needs (method, URL, status, time) is missing or of the wrong type.',
+  invalid_event: 'The built or normalised event failed the Activity Tracker JSON Schema.',
+  unsupported_format: 'The record looks like none of the known input formats.',
+  sink_rejected: 'The sink refused the event (for example a mapping error in Elasticsearch).',
+} as const;
+
+export type RejectCode = keyof typeof REJECT_CODES;
+
+/** One entry of the dead-letter file. `text` is the redacted line; `lineFingerprint` is keyed, never a plain hash. */
+export interface Rejected {
+  code: RejectCode;
+  reason: string;
+  source: string;
+  line: number;
+  lineFingerprint: string;
+  text?: string;
+  details?: unknown;
+}
+
+/** The key fields the stores index as columns, next to the whole event as JSON. */
+export interface StoredEvent {
+  id: string;
+  location: string;
+  service: string;
+  /** epoch milliseconds of eventTime */
+  time: number;
+  action: string;
+  outcome: string;
+  severity: string;
+  initiatorId: string;
+  initiatorName: string;
+  sourceAddress: string | null;
+  targetId: string;
+  targetTypeURI: string;
+  correlationId: string | null;
+  reasonCode: number;
+  dataEvent: boolean;
+  source: string;
+  line: number;
+  /** The whole event, serialised once. */
+  json: string;
+}
+
+/** Tallies one batch (and, summed, one run) contributes to the summary. */
+export interface BatchCounts {
+  linesRead: number;
+  filtered: number;
+  redactions: Record<string, number>;
+  byFormat: Record<string, number>;
+}
+
+export interface TransformedBatch {
+  source: string;
+  events: StoredEvent[];
+  rejects: Rejected[];
+  counts: BatchCounts;
+}
