@@ -58,6 +58,8 @@ export interface StoredEvent {
 export interface BatchCounts {
   linesRead: number;
   filtered: number;
+  /** filtered lines by reason (ignore rule, blank line) */
+  filteredBy: Record<string, number>;
   redactions: Record<string, number>;
   byFormat: Record<string, number>;
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { AuditlineError, exitCodeOf } from '../errors.js';
+import { exportCommand } from './export.js';
+import { hashCommand } from './hash.js';
+import { ingestCommand } from './ingest.js';
+import { validateCommand } from './validate.js';
+
+/** Every command, one file each. */
+const COMMANDS = [ingestCommand, exportCommand, validateCommand, hashCommand];
+
+async function main(argv: string[]): Promise<void> {
+  let cli = yargs(argv).scriptName('auditline').strict().demandCommand(1, 'name a command').recommendCommands().help();
+  for (const command of COMMANDS) cli = cli.command(command as never);
+  await cli
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new AuditlineError('AL_CLI_USAGE', message);
+    })
+    .parseAsync();
+}
+
+main(hideBin(process.argv)).catch((err: unknown) => {
+  // Messages of our own errors are written without secrets; anything else is a bug report.
+  const code = err instanceof AuditlineError ? err.code : 'AL_INTERNAL';
+  process.stderr.write(`auditline: ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = exitCodeOf(err);
+});

@@ -1,0 +1,40 @@
+import { loadPipelines, type CompiledPipeline } from '../config/compile-pipeline.js';
+import { AuditlineError } from '../errors.js';
+import { formatByName, JSON_FORMATS } from '../formats/registry.js';
+import type { HmacKey } from '../secrets/hmac-key.js';
+import { createRedactor } from '../transforms/redact/index.js';
+import { createTransformer, type TransformBatch } from '../transforms/transform.js';
+import { createEventValidator } from '../transforms/validate/validate.js';
+import type { WorkerInit } from './worker-pool.js';
+
+export interface TransformSetup {
+  pipelines: CompiledPipeline[];
+  /** Builds a transform on the calling thread (the main thread, or a worker from `init`). */
+  makeTransform: () => TransformBatch;
+  /** The same setup as plain data, for worker threads. */
+  workerInit: WorkerInit;
+}
+
+/** Everything configuration decides about the transform, validated before any input is read. */
+export function prepareTransform(opts: { pipelines?: string[]; format?: string; key: HmacKey }): TransformSetup {
+  const names = opts.pipelines ?? [];
+  const pipelines = loadPipelines(names);
+  const format = opts.format === undefined ? undefined : formatByName(opts.format);
+  if (opts.format !== undefined && !format) {
+    throw new AuditlineError('AL_CLI_USAGE', `unknown --format "${opts.format}" (known: ${JSON_FORMATS.map((f) => f.name).join(', ')})`);
+  }
+  const extraFields = [...new Set(pipelines.flatMap((p) => p.config.redaction?.fields ?? []))];
+  return {
+    pipelines,
+    makeTransform: () =>
+      createTransformer({
+        pipelines,
+        forcedPipeline: names.length > 0,
+        format,
+        redactor: createRedactor({ key: opts.key, extraFields }),
+        validate: createEventValidator(),
+        keyId: opts.key.id,
+      }),
+    workerInit: { pipelines: names, forcedPipeline: names.length > 0, format: opts.format, extraFields, keyMaterial: opts.key.material() },
+  };
+}

@@ -1,0 +1,93 @@
+import type { BatchCounts, RejectCode } from '../model/records.js';
+
+/** Counts of one source file; summed they give the run's counts. */
+export interface SourceCounts {
+  linesRead: number;
+  eventsIndexed: number;
+  deadLettered: number;
+  duplicatesSkipped: number;
+  filtered: number;
+}
+
+/** The `--json` summary: every line accounted for, per run and per source. */
+export interface RunSummary extends SourceCounts {
+  sources: Record<string, SourceCounts & { format?: Record<string, number> }>;
+  byLocation: Record<string, number>;
+  byAction: Record<string, number>;
+  byFormat: Record<string, number>;
+  deadLetteredBy: Partial<Record<RejectCode, number>>;
+  filteredBy: Record<string, number>;
+  redactions: Record<string, number>;
+  store: string;
+  deadLetterFile: string | undefined;
+  durationMs: number;
+  linesPerSecond: number;
+}
+
+export function emptyCounts(): SourceCounts {
+  return { linesRead: 0, eventsIndexed: 0, deadLettered: 0, duplicatesSkipped: 0, filtered: 0 };
+}
+
+export function emptySummary(store: string, deadLetterFile: string | undefined): RunSummary {
+  return {
+    ...emptyCounts(),
+    sources: {},
+    byLocation: {},
+    byAction: {},
+    byFormat: {},
+    deadLetteredBy: {},
+    filteredBy: {},
+    redactions: {},
+    store,
+    deadLetterFile,
+    durationMs: 0,
+    linesPerSecond: 0,
+  };
+}
+
+export function addTo(target: Record<string, number>, add: Record<string, number>): void {
+  for (const [k, v] of Object.entries(add)) target[k] = (target[k] ?? 0) + v;
+}
+
+export function addBatchCounts(summary: RunSummary, source: string, counts: BatchCounts): SourceCounts {
+  const s = (summary.sources[source] ??= emptyCounts());
+  s.linesRead += counts.linesRead;
+  s.filtered += counts.filtered;
+  summary.linesRead += counts.linesRead;
+  summary.filtered += counts.filtered;
+  addTo(summary.filteredBy, counts.filteredBy);
+  addTo(summary.redactions, counts.redactions);
+  addTo(summary.byFormat, counts.byFormat);
+  return s;
+}
+
+/** The accounting invariant, checked at the end of every run (and by the tests). */
+export function accountingHolds(c: SourceCounts): boolean {
+  return c.linesRead === c.eventsIndexed + c.deadLettered + c.duplicatesSkipped + c.filtered;
+}
+
+export function formatSummaryText(s: RunSummary): string {
+  const top = (m: Record<string, number>, n = 10) =>
+    Object.entries(m)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `    ${k.padEnd(48)} ${v}`)
+      .join('\n');
+  return [
+    `lines read          ${s.linesRead}`,
+    `events indexed      ${s.eventsIndexed}`,
+    `dead-lettered       ${s.deadLettered}${s.deadLettered ? ` (${Object.entries(s.deadLetteredBy).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+    `duplicates skipped  ${s.duplicatesSkipped}`,
+    `filtered            ${s.filtered}`,
+    `redactions          ${Object.values(s.redactions).reduce((a, b) => a + b, 0)}`,
+    `store               ${s.store}`,
+    s.deadLetterFile ? `dead-letter file    ${s.deadLetterFile}` : '',
+    `took                ${(s.durationMs / 1000).toFixed(2)} s (${Math.round(s.linesPerSecond)} lines/s)`,
+    'by location:',
+    top(s.byLocation),
+    'by action (top 10):',
+    top(s.byAction),
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}

@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AuditlineError } from '../errors.js';
+import type { TransformedBatch } from '../model/records.js';
+import type { LineBatch } from '../sources/lines.js';
+
+/** Everything a worker needs to build the same transform as the main thread: names and data, no functions. */
+export interface WorkerInit {
+  pipelines: string[];
+  forcedPipeline: boolean;
+  format: string | undefined;
+  extraFields: string[];
+  /** The HMAC key travels to the worker in memory only (workerData), never through a file or the environment. */
+  keyMaterial: Uint8Array;
+}
+
+export interface TransformWorker {
+  transform(batch: LineBatch): Promise<TransformedBatch>;
+  terminate(): Promise<void>;
+}
+
+/**
+ * The worker runs compiled JavaScript. Under the test runner this module is loaded
+ * from TypeScript sources, so the compiled copy in dist/ (built by `npm test`'s pretest) is used.
+ */
+function workerScript(): URL {
+  const sibling = new URL('./transform-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(sibling))) return sibling;
+  const built = new URL('../../dist/run/transform-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new AuditlineError('AL_INTERNAL', 'transform worker script not found: run `npm run build` first');
+}
+
+export function startWorkers(count: number, init: WorkerInit): TransformWorker[] {
+  const script = workerScript();
+  return Array.from({ length: count }, () => {
+    const worker = new Worker(script, { workerData: init });
+    let seq = 0;
+    const waiting = new Map<number, { resolve: (r: TransformedBatch) => void; reject: (e: unknown) => void }>();
+    const failAll = (e: unknown) => {
+      for (const w of waiting.values()) w.reject(e);
+      waiting.clear();
+    };
+    worker.on('message', (msg: { seq: number; result?: TransformedBatch; error?: string }) => {
+      const w = waiting.get(msg.seq);
+      if (!w) return;
+      waiting.delete(msg.seq);
+      if (msg.result) w.resolve(msg.result);
+      else w.reject(new AuditlineError('AL_INTERNAL', `transform worker failed: ${msg.error}`));
+    });
+    worker.on('error', failAll);
+    worker.on('exit', (code) => {
+      if (waiting.size > 0) failAll(new AuditlineError('AL_INTERNAL', `transform worker exited with code ${code}`));
+    });
+    return {
+      transform(batch) {
+        const id = seq++;
+        return new Promise<TransformedBatch>((resolve, reject) => {
+          waiting.set(id, { resolve, reject });
+          worker.postMessage({ seq: id, batch });
+        });
+      },
+      terminate: async () => {
+        await worker.terminate();
+      },
+    };
+  });
+}

@@ -1,0 +1,82 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppendFile } from './append-file.js';
+import { byLocation, countIndexed, emptyWriteResult, safeLocation, type EventSink } from './sink.js';
+
+/** Open files kept at once; the least recently used is closed beyond this. */
+const MAX_OPEN_FILES = 64;
+
+/**
+ * `DIR/<location>/<YYYY-MM-DD>.ndjson`: one event per line, by event date (UTC).
+ * Idempotent like the store: the ids already in a file are loaded the first time the
+ * run touches it, and events already present are skipped and counted as duplicates.
+ */
+export function openNdjsonSink(dir: string): EventSink {
+  const files = new Map<string, { file: AppendFile; ids: Set<string> }>();
+
+  const fileFor = (location: string, day: string) => {
+    const path = join(dir, safeLocation(location), `${day}.ndjson`);
+    let entry = files.get(path);
+    if (entry) {
+      files.delete(path); // re-insert: Map order is the LRU order
+      files.set(path, entry);
+      return entry;
+    }
+    const ids = existsSync(path) ? idsInFile(path) : new Set<string>();
+    entry = { file: new AppendFile(path), ids };
+    files.set(path, entry);
+    if (files.size > MAX_OPEN_FILES) {
+      const [oldestPath, oldest] = files.entries().next().value as [string, { file: AppendFile }];
+      oldest.file.close();
+      files.delete(oldestPath);
+    }
+    return entry;
+  };
+
+  return {
+    name: `ndjson:${dir}`,
+    async write(events) {
+      const result = emptyWriteResult();
+      for (const [location, group] of byLocation(events)) {
+        const chunks = new Map<string, string[]>();
+        for (const e of group) {
+          const day = new Date(e.time).toISOString().slice(0, 10);
+          const target = fileFor(location, day);
+          if (target.ids.has(e.id)) {
+            result.duplicates++;
+            continue;
+          }
+          target.ids.add(e.id);
+          const key = join(location, day);
+          const list = chunks.get(key) ?? [];
+          list.push(e.json);
+          chunks.set(key, list);
+          countIndexed(result, location, e.action);
+        }
+        for (const [key, lines] of chunks) {
+          const [loc, day] = key.split('/') as [string, string];
+          fileFor(loc, day).file.append(`${lines.join('\n')}\n`);
+        }
+      }
+      return result;
+    },
+    async close() {
+      for (const { file } of files.values()) file.close();
+      files.clear();
+    },
+  };
+}
+
+function idsInFile(path: string): Set<string> {
+  const ids = new Set<string>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      const id = (JSON.parse(line) as { id?: unknown }).id;
+      if (typeof id === 'string') ids.add(id);
+    } catch {
+      // A torn last line from a crashed run: the event it held will be written again.
+    }
+  }
+  return ids;
+}

@@ -1,0 +1,97 @@
+import type { CompiledPipeline } from '../../config/compile-pipeline.js';
+import type { RequestFacts } from '../../config/value-source.js';
+import type { RouteEntry } from './route-table.js';
+
+/** A raw request classified: which pipeline, which route, and the facts the builder needs. */
+export interface Classified {
+  kind: 'classified';
+  pipeline: CompiledPipeline;
+  entry: RouteEntry;
+  /** Current action name (legacy names mapped) */
+  action: string;
+  facts: RequestFacts;
+  time: number;
+}
+
+export type ClassifyResult =
+  | Classified
+  | { kind: 'filtered'; reason: string }
+  | { kind: 'reject'; code: 'no_pipeline' | 'unclassified' | 'missing_field'; reason: string };
+
+const EMPTY_QUERY = new URLSearchParams();
+
+/**
+ * Picks the pipeline by Host header (or the only/forced one), reads method, URL and
+ * status, and resolves the route. Pure: the same record always classifies the same way.
+ */
+export function classifyRequest(record: Record<string, unknown>, pipelines: CompiledPipeline[], forced: boolean): ClassifyResult {
+  const first = pipelines[0];
+  if (!first) return { kind: 'reject', code: 'no_pipeline', reason: 'no pipeline loaded' };
+  const hostValue = first.field.host(record);
+  const host = typeof hostValue === 'string' ? hostValue.toLowerCase().replace(/:\d+$/, '') : '';
+
+  let pipeline: CompiledPipeline | undefined;
+  let hostMatch: { location: string; instance?: string } | undefined;
+  for (const p of pipelines) {
+    hostMatch = p.matchHost(host);
+    if (hostMatch) {
+      pipeline = p;
+      break;
+    }
+  }
+  if (!pipeline && (forced || pipelines.length === 1)) pipeline = first;
+  if (!pipeline) return { kind: 'reject', code: 'no_pipeline', reason: `no pipeline claims host "${host}"` };
+
+  const f = pipeline.field;
+  const method = f.method(record);
+  const url = f.url(record);
+  if (typeof method !== 'string' || typeof url !== 'string') {
+    return { kind: 'reject', code: 'missing_field', reason: 'request method or URL missing' };
+  }
+  const statusValue = f.status(record);
+  const status = typeof statusValue === 'number' ? statusValue : Number(statusValue);
+  if (!Number.isInteger(status) || status < 100 || status > 599) {
+    return { kind: 'reject', code: 'missing_field', reason: 'response status missing or not an HTTP status code' };
+  }
+  const time = parseTime(f.time(record));
+  if (time === undefined) return { kind: 'reject', code: 'missing_field', reason: 'time missing or not a date' };
+
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  let parsedQuery: URLSearchParams | undefined;
+  const query = () => (parsedQuery ??= q === -1 ? EMPTY_QUERY : new URLSearchParams(url.slice(q + 1)));
+  const upperMethod = method.toUpperCase();
+
+  const match = pipeline.routes.match(upperMethod, path, query);
+  if (!match) return { kind: 'reject', code: 'unclassified', reason: `${pipeline.name}: no route for ${upperMethod} ${path}` };
+  if (match.entry.kind === 'ignore') return { kind: 'filtered', reason: match.entry.action };
+
+  const instanceValue = f.instance(record);
+  const accountValue = f.account(record);
+  return {
+    kind: 'classified',
+    pipeline,
+    entry: match.entry,
+    action: pipeline.canonicalAction(match.entry.action),
+    time,
+    facts: {
+      record,
+      path,
+      method: upperMethod,
+      status,
+      instance: hostMatch?.instance ?? (typeof instanceValue === 'string' ? instanceValue : ''),
+      account: typeof accountValue === 'string' ? accountValue : '',
+      location: hostMatch?.location ?? pipeline.config.location.default,
+      params: match.params,
+      query,
+    },
+  };
+}
+
+/** Epoch milliseconds (number or numeric string) or an ISO 8601 string. */
+export function parseTime(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'string' || value === '') return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isFinite(n) ? n : undefined;
+}

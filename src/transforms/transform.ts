@@ -1,0 +1,150 @@
+import type { CompiledPipeline } from '../config/compile-pipeline.js';
+import type { FormatResult, JsonInputFormat } from '../formats/format.js';
+import { detectJsonFormat } from '../formats/registry.js';
+import type { ActivityTrackerEvent } from '../model/event.js';
+import type { BatchCounts, Rejected, RejectCode, StoredEvent, TransformedBatch } from '../model/records.js';
+import type { LineBatch } from '../sources/lines.js';
+import { idsOfLine } from './build/ids.js';
+import type { Redactor } from './redact/types.js';
+import type { ValidateEvent } from './validate/validate.js';
+
+export interface TransformDeps {
+  pipelines: CompiledPipeline[];
+  forcedPipeline: boolean;
+  /** `--format`: skip detection and read every record as this format. */
+  format: JsonInputFormat | undefined;
+  redactor: Redactor;
+  validate: ValidateEvent;
+  keyId: string | undefined;
+}
+
+/** How much of a rejected line the dead-letter file keeps (after redaction). Longer lines keep their head. */
+export const MAX_DEAD_LETTER_TEXT = 64 * 1024;
+
+export type TransformBatch = (batch: LineBatch) => TransformedBatch;
+
+/**
+ * The whole per-line chain as one synchronous function over a batch:
+ * parse → redact → detect format → classify/build → redact again → validate → serialise.
+ * Every line ends as exactly one event, reject or filtered count (the accounting invariant).
+ */
+export function createTransformer(deps: TransformDeps): TransformBatch {
+  const { redactor, validate } = deps;
+
+  return (batch) => {
+    const events: StoredEvent[] = [];
+    const rejects: Rejected[] = [];
+    const counts: BatchCounts = { linesRead: batch.lines.length, filtered: 0, filteredBy: {}, redactions: {}, byFormat: {} };
+    let nextOversized = 0;
+
+    const reject = (code: RejectCode, reason: string, line: number, rawText: string, redactedText: string | undefined) => {
+      const text = redactedText ?? redactor.redactText(rawText, counts.redactions);
+      rejects.push({
+        code,
+        reason: redactor.redactText(reason, counts.redactions),
+        source: batch.source,
+        line,
+        lineFingerprint: redactor.fingerprint(rawText),
+        text: text.length > MAX_DEAD_LETTER_TEXT ? `${text.slice(0, MAX_DEAD_LETTER_TEXT)}…[truncated]` : text,
+      });
+    };
+    const filter = (reason: string) => {
+      counts.filtered++;
+      counts.filteredBy[reason] = (counts.filteredBy[reason] ?? 0) + 1;
+    };
+
+    for (let i = 0; i < batch.lines.length; i++) {
+      const lineNo = batch.firstLine + i;
+      const oversized = batch.oversized[nextOversized];
+      if (oversized && oversized.index === i) {
+        nextOversized++;
+        reject('line_too_long', `line of ${oversized.bytes} bytes exceeds the maximum line length`, lineNo, oversized.head, undefined);
+        continue;
+      }
+      const text = batch.lines[i]!;
+      if (isBlank(text)) {
+        filter('blank line');
+        continue;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        reject('malformed_json', (e as Error).message, lineNo, text, undefined);
+        continue;
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        reject('not_an_object', `a JSON ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed} is not a record`, lineNo, text, undefined);
+        continue;
+      }
+      const record = parsed as Record<string, unknown>;
+      // Redact before anything else (classification, error paths) sees the record.
+      const redactedInRecord = redactor.redactRecord(record, counts.redactions);
+
+      const format = deps.format ?? detectJsonFormat(record);
+      if (!format) {
+        reject('unsupported_format', 'the record matches no known input format', lineNo, text, JSON.stringify(record));
+        continue;
+      }
+      counts.byFormat[format.name] = (counts.byFormat[format.name] ?? 0) + 1;
+      const result: FormatResult = format.toEvent(record, {
+        pipelines: deps.pipelines,
+        forcedPipeline: deps.forcedPipeline,
+        source: batch.source,
+        line: lineNo,
+        ids: idsOfLine(text),
+        keyId: deps.keyId,
+      });
+      if (result.kind === 'filtered') {
+        filter(result.reason);
+        continue;
+      }
+      if (result.kind === 'reject') {
+        reject(result.code, result.reason, lineNo, text, JSON.stringify(record));
+        continue;
+      }
+      const event = result.event;
+      // Defence in depth: whatever a builder copied, the stored event passes redaction too.
+      const redactedInEvent = redactor.redactRecord(event, counts.redactions);
+      event.auditline.redactions = redactedInRecord + redactedInEvent;
+      const invalid = validate(event);
+      if (invalid) {
+        reject('invalid_event', `schema: ${invalid}`, lineNo, text, JSON.stringify(record));
+        continue;
+      }
+      events.push(toStored(event, batch.source, lineNo));
+    }
+    return { source: batch.source, events, rejects, counts };
+  };
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+export function toStored(event: ActivityTrackerEvent, source: string, line: number): StoredEvent {
+  return {
+    id: event.id,
+    location: event.location,
+    service: event.service,
+    time: Date.parse(event['@timestamp']),
+    action: event.action,
+    outcome: event.outcome,
+    severity: event.severity,
+    initiatorId: event.initiator.id,
+    initiatorName: event.initiator.name,
+    sourceAddress: event.initiator.host.address || null,
+    targetId: event.target.id,
+    targetTypeURI: event.target.typeURI,
+    correlationId: event.correlationId ?? null,
+    reasonCode: event.reason.reasonCode,
+    dataEvent: event.dataEvent,
+    source,
+    line,
+    json: JSON.stringify(event),
+  };
+}
