@@ -30,7 +30,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         untilMs: args.until === undefined ? undefined : parseInstant(args.until, '--until'),
       };
       for await (const rows of reader.events(filter)) {
-        if (!process.stdout.write(`${rows.join('\n')}\n`)) await new Promise((r) => process.stdout.once('drain', r));
+        if (!process.stdout.write(`${rows.join('\n')}\n`)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
       }
     } finally {
       reader.close();

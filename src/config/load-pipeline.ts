@@ -36,8 +36,8 @@ export function parsePipeline(text: string, file: string): LoadedPipeline {
   const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
   const yamlError = doc.errors[0];
   if (yamlError) {
-    const pos = yamlError.linePos?.[0];
-    throw new ConfigError(`YAML syntax: ${yamlError.message.split('\n')[0]}`, { file, line: pos?.line, column: pos?.col });
+    const pos = counter.linePos(yamlError.pos[0]);
+    throw new ConfigError(`YAML syntax: ${yamlError.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col });
   }
   const value: unknown = doc.toJS();
   const lineOf = (pointer: string, key?: string) => lineOfPointer(doc, counter, pointer, key);

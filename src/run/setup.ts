@@ -35,6 +35,6 @@ export function prepareTransform(opts: { pipelines?: string[]; format?: string; 
         validate: createEventValidator(),
         keyId: opts.key.id,
       }),
-    workerInit: { pipelines: names, forcedPipeline: names.length > 0, format: opts.format, extraFields, keyMaterial: opts.key.material() },
+    workerInit: { pipelines: names, forcedPipeline: names.length > 0, format: opts.format, extraFields, keyMaterial: opts.key.material.reveal() },
   };
 }

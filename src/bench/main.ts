@@ -1,0 +1,89 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { writeCorpus } from '../fixtures/generate-main.js';
+import { STAGES } from './stage.js';
+
+/**
+ * `npm run bench [-- --lines N --only a,b]`: the performance report. Every stage runs in
+ * its own process on the same generated corpus; figures are lines/s, MiB/s, peak RSS
+ * and the ratio to the floor measured in the same run. Also written to bench/results.json.
+ */
+interface Row {
+  stage: string;
+  lines: number;
+  ms: number;
+  linesPerSec: number;
+  mibPerSec: number;
+  maxRssMiB: number;
+  ratioToFloor?: number;
+}
+
+const args = await yargs(hideBin(process.argv))
+  .option('lines', { type: 'number', default: 1_000_000 })
+  .option('only', { type: 'string', describe: 'comma-separated stage names' })
+  .strict()
+  .parseAsync();
+
+const corpus = `bench/corpus/corpus-${args.lines}.ndjson`;
+if (!existsSync(corpus)) {
+  process.stderr.write(`generating ${corpus}...\n`);
+  await writeCorpus(corpus, args.lines);
+}
+const bytes = statSync(corpus).size;
+const stageScript = fileURLToPath(new URL('./stage.js', import.meta.url));
+const names = args.only ? args.only.split(',') : Object.keys(STAGES);
+const rows: Row[] = [];
+
+for (const stage of names) {
+  const out = execFileSync(process.execPath, [stageScript, stage, corpus], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { lines: number; ms: number; maxRssMiB: number };
+  rows.push({ stage, lines: r.lines, ms: r.ms, linesPerSec: r.lines / (r.ms / 1000), mibPerSec: bytes / (1 << 20) / (r.ms / 1000), maxRssMiB: r.maxRssMiB });
+  process.stderr.write(`  ${stage}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s\n`);
+}
+
+const jq = spawnSync('jq', ['--version'], { encoding: 'utf8' });
+if (jq.status === 0) {
+  const started = performance.now();
+  // A simpler reshape than ours: pick a few fields, no classification, no validation.
+  execFileSync('sh', ['-c', `jq -c '{t: .time, m: .req.method, u: .req.url, s: .res.statusCode, who: .auth.iamId}' ${corpus} > /dev/null`]);
+  const ms = performance.now() - started;
+  rows.push({ stage: 'jq -c reshape', lines: args.lines, ms, linesPerSec: args.lines / (ms / 1000), mibPerSec: bytes / (1 << 20) / (ms / 1000), maxRssMiB: NaN });
+}
+
+const floor = rows.find((r) => r.stage === 'floor');
+for (const r of rows) if (floor) r.ratioToFloor = r.linesPerSec / floor.linesPerSec;
+
+// Per-stage cost from the cumulative chain: time(prefix k) - time(prefix k-1).
+const chain = rows.filter((r) => r.stage.startsWith('chain:'));
+const stageCosts = chain.slice(1).map((r, i) => {
+  const usPerLine = ((r.ms - chain[i]!.ms) * 1000) / r.lines;
+  return { stage: r.stage.replace('chain:+', ''), usPerLine, linesPerSec: usPerLine > 0 ? 1e6 / usPerLine : Infinity };
+});
+
+const pad = (s: string, n: number) => s.padEnd(n);
+const num = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+console.log(`corpus: ${corpus} (${args.lines} lines, ${(bytes / (1 << 20)).toFixed(1)} MiB, ${(bytes / args.lines).toFixed(0)} bytes/line), node ${process.version}`);
+console.log(`${pad('stage', 26)}${pad('lines/s', 12)}${pad('MiB/s', 9)}${pad('peak RSS MiB', 14)}ratio to floor`);
+for (const r of rows) console.log(`${pad(r.stage, 26)}${pad(num(r.linesPerSec), 12)}${pad(num(r.mibPerSec, 1), 9)}${pad(num(r.maxRssMiB), 14)}${num(r.ratioToFloor ?? NaN, 2)}`);
+if (stageCosts.length) {
+  console.log('\nper-stage cost (difference of cumulative chain prefixes):');
+  for (const c of stageCosts) console.log(`  ${pad(c.stage, 16)}${pad(num(c.usPerLine, 2), 8)}us/line  (${num(c.linesPerSec)} lines/s alone)`);
+}
+const get = (s: string) => rows.find((r) => r.stage === s)?.linesPerSec;
+const ratios = {
+  transformToFloor: ratio(get('transform-1-thread'), floor?.linesPerSec),
+  workersToOneThread: ratio(get('transform-2-workers'), get('transform-1-thread')),
+  redactionCost: ratio(get('transform-1-thread'), get('transform-no-redaction')),
+  e2eDuckdbLinesPerSec: get('e2e-duckdb-2-workers') ?? get('e2e-duckdb-1-thread'),
+  toJq: ratio(get('transform-2-workers') ?? get('transform-1-thread'), get('jq -c reshape')),
+};
+console.log('\nratios:', JSON.stringify(ratios, null, 1));
+mkdirSync('bench', { recursive: true });
+writeFileSync('bench/results.json', `${JSON.stringify({ when: new Date().toISOString(), corpus, lines: args.lines, bytes, rows, stageCosts, ratios }, null, 1)}\n`);
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a && b ? Number((a / b).toFixed(3)) : undefined;
+}

@@ -1,0 +1,155 @@
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import split2 from 'split2';
+import { runIngest } from '../run/ingest.js';
+import { prepareTransform } from '../run/setup.js';
+import { createTransformPool } from '../run/transform-pool.js';
+import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
+import { expandInputs, readLineBatches } from '../sources/file.js';
+import type { LineBatch } from '../sources/lines.js';
+import { buildRequestEvent } from '../transforms/build/event.js';
+import { idsOfLine } from '../transforms/build/ids.js';
+import { classifyRequest } from '../transforms/classify/classify.js';
+import { createRedactor } from '../transforms/redact/index.js';
+import type { Redactor } from '../transforms/redact/types.js';
+import { createTransformer } from '../transforms/transform.js';
+import { createEventValidator } from '../transforms/validate/validate.js';
+
+/**
+ * One benchmark stage, run in its own process by bench/main.ts so that peak RSS is the
+ * stage's own. Prints one JSON line: { stage, lines, ms, maxRssMiB }.
+ */
+const BENCH_KEY = hmacKeyFromBytes(Buffer.alloc(32, 7));
+const NO_REDACTION: Redactor = { redactRecord: () => 0, redactText: (t) => t, fingerprint: (v) => BENCH_KEY.fingerprint(v) };
+
+type Stage = (file: string) => Promise<number>;
+
+async function eachBatch(file: string, fn: (b: LineBatch) => void): Promise<number> {
+  let lines = 0;
+  const [source] = await expandInputs([file]);
+  for await (const batch of readLineBatches(source!)) {
+    lines += batch.lines.length;
+    fn(batch);
+  }
+  return lines;
+}
+
+let sink = 0; // keeps results observable so the optimiser cannot drop the work
+const setup = () => prepareTransform({ key: BENCH_KEY });
+const redactor = () => createRedactor({ key: BENCH_KEY, extraFields: setup().pipelines.flatMap((p) => p.config.redaction?.fields ?? []) });
+
+/** Cumulative prefixes of the chain: the cost of a stage is the difference between two prefixes. */
+function chainPrefix(steps: number): Stage {
+  return (file) => {
+    const { pipelines } = setup();
+    const red = redactor();
+    const validate = createEventValidator();
+    const counts = {};
+    return eachBatch(file, (b) => {
+      for (const text of b.lines) {
+        let rec: Record<string, unknown>;
+        try {
+          rec = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        if (steps < 2) { sink += rec ? 1 : 0; continue; }
+        red.redactRecord(rec, counts);
+        if (steps < 3) continue;
+        const c = classifyRequest(rec, pipelines, false);
+        if (steps < 4 || c.kind !== 'classified') continue;
+        const event = buildRequestEvent(c, idsOfLine(text), { source: 'bench', line: 1, format: 'service-log', keyId: undefined });
+        if (steps < 5) continue;
+        red.redactRecord(event, counts);
+        if (steps < 6) continue;
+        sink += validate(event) ? 1 : 0;
+        if (steps < 7) continue;
+        sink += JSON.stringify(event).length;
+      }
+    });
+  };
+}
+
+export const STAGES: Record<string, Stage> = {
+  floor: (file) =>
+    eachBatch(file, (b) => {
+      for (const t of b.lines) {
+        try {
+          sink += JSON.stringify(JSON.parse(t)).length;
+        } catch {
+          sink++;
+        }
+      }
+    }),
+  'floor-split2': (file) =>
+    new Promise((resolve, reject) => {
+      let lines = 0;
+      createReadStream(file)
+        .pipe(split2())
+        .on('data', (t: string) => {
+          lines++;
+          try {
+            sink += JSON.stringify(JSON.parse(t)).length;
+          } catch {
+            sink++;
+          }
+        })
+        .on('end', () => resolve(lines))
+        .on('error', reject);
+    }),
+  'chain:parse': chainPrefix(1),
+  'chain:+redact-record': chainPrefix(2),
+  'chain:+classify': chainPrefix(3),
+  'chain:+build': chainPrefix(4),
+  'chain:+redact-event': chainPrefix(5),
+  'chain:+validate': chainPrefix(6),
+  'chain:+serialise': chainPrefix(7),
+  'transform-1-thread': (file) => {
+    const t = setup().makeTransform();
+    return eachBatch(file, (b) => (sink += t(b).events.length));
+  },
+  'transform-no-redaction': (file) => {
+    const s = setup();
+    const t = createTransformer({ pipelines: s.pipelines, forcedPipeline: false, format: undefined, redactor: NO_REDACTION, validate: createEventValidator(), keyId: undefined });
+    return eachBatch(file, (b) => (sink += t(b).events.length));
+  },
+  'transform-2-workers': async (file) => {
+    const s = setup();
+    const pool = createTransformPool({ workers: 2, init: s.workerInit, makeLocal: s.makeTransform });
+    const results = pool.ordered();
+    let lines = 0;
+    const [source] = await expandInputs([file]);
+    for await (const batch of readLineBatches(source!)) {
+      lines += batch.lines.length;
+      await results.submit(batch);
+      for (const r of results.takeReady()) sink += r.events.length;
+    }
+    for (const r of await results.takeAll()) sink += r.events.length;
+    await pool.close();
+    return lines;
+  },
+  'e2e-duckdb-1-thread': (file) => e2e(file, { workers: 0 }),
+  'e2e-duckdb-2-workers': (file) => e2e(file, { workers: 2 }),
+  'e2e-ndjson-2-workers': (file) => e2e(file, { workers: 2, ndjson: true }),
+};
+
+async function e2e(file: string, o: { workers: number; ndjson?: boolean }): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'auditline-bench-'));
+  try {
+    const s = await runIngest({ paths: [file], dataDir: dir, workers: o.workers, out: o.ndjson ? join(dir, 'out') : undefined, env: { AUDITLINE_HMAC_KEY: Buffer.alloc(32, 7).toString('hex') } });
+    return s.linesRead;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [name, file] = process.argv.slice(2) as [string, string];
+  const stage = STAGES[name];
+  if (!stage) throw new Error(`unknown stage ${name}`);
+  const started = performance.now();
+  const lines = await stage(file);
+  const ms = performance.now() - started;
+  process.stdout.write(`${JSON.stringify({ stage: name, lines, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, sink: sink > 0 })}\n`);
+}
