@@ -21,6 +21,12 @@ async function main(argv: string[]): Promise<void> {
     .parseAsync();
 }
 
+// `auditline export | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(hideBin(process.argv)).catch((err: unknown) => {
   // Messages of our own errors are written without secrets; anything else is a bug report.
   const code = err instanceof AuditlineError ? err.code : 'AL_INTERNAL';

@@ -5,6 +5,7 @@ import { loadHmacKey } from '../secrets/hmac-key.js';
 import { openDeadLetter } from '../sinks/dead-letter.js';
 import { openDuckDbSink } from '../sinks/duckdb/sink.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
+import type { StoredEvent, TransformedBatch } from '../model/records.js';
 import type { EventSink } from '../sinks/sink.js';
 import { expandInputs, readLineBatches } from '../sources/file.js';
 import { accountingHolds, addBatchCounts, addTo, emptySummary, type RunSummary } from './summary.js';
@@ -36,6 +37,8 @@ export interface IngestOptions {
 
 /** Sink writes waiting behind the one in progress: enough to overlap transform and commit, little enough to bound memory. */
 const MAX_PENDING_WRITES = 2;
+/** Events per sink write (one DuckDB transaction): large enough that commits are rare, small enough for flat memory. */
+const SINK_BATCH_EVENTS = 32_768;
 
 export function defaultStorePath(dataDir: string): string {
   return `${dataDir}/auditline.duckdb`;
@@ -63,47 +66,62 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
   const writes = new PQueue({ concurrency: 1 });
   let writeFailure: unknown;
   let bytesRead = 0;
+  // Transform batches are small (latency, worker messages); sink writes are large (one commit each).
+  let pending: StoredEvent[] = [];
+  let pendingBySource = new Map<string, number>();
+
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const events = pending;
+    const submitted = pendingBySource;
+    pending = [];
+    pendingBySource = new Map();
+    await writes.onSizeLessThan(MAX_PENDING_WRITES);
+    if (writeFailure) throw writeFailure;
+    writes
+      .add(async () => {
+        const w = await sink.write(events);
+        for (const [source, n] of submitted) {
+          const counts = summary.sources[source]!;
+          const indexed = w.bySource[source] ?? 0;
+          counts.eventsIndexed += indexed;
+          counts.duplicatesSkipped += n - indexed;
+        }
+        summary.eventsIndexed += w.indexed;
+        summary.duplicatesSkipped += w.duplicates;
+        addTo(summary.byLocation, w.byLocation);
+        addTo(summary.byAction, w.byAction);
+      })
+      .catch((e: unknown) => {
+        writeFailure ??= e;
+      });
+  };
+
+  const account = async (out: TransformedBatch) => {
+    const counts = addBatchCounts(summary, out.source, out.counts);
+    for (const r of out.rejects) summary.deadLetteredBy[r.code] = (summary.deadLetteredBy[r.code] ?? 0) + 1;
+    counts.deadLettered += out.rejects.length;
+    summary.deadLettered += out.rejects.length;
+    deadLetter.write(out.rejects);
+    for (const e of out.events) pending.push(e);
+    pendingBySource.set(out.source, (pendingBySource.get(out.source) ?? 0) + out.events.length);
+    if (pending.length >= SINK_BATCH_EVENTS) await flush();
+  };
 
   try {
     for (const source of sources) {
       const results = pool.ordered();
-      const drain = async (wait: boolean) => {
-        for (const out of wait ? await results.takeAll() : results.takeReady()) {
-          const counts = addBatchCounts(summary, source.name, out.counts);
-          for (const r of out.rejects) summary.deadLetteredBy[r.code] = (summary.deadLetteredBy[r.code] ?? 0) + 1;
-          counts.deadLettered += out.rejects.length;
-          summary.deadLettered += out.rejects.length;
-          deadLetter.write(out.rejects);
-          await writes.onSizeLessThan(MAX_PENDING_WRITES);
-          writes
-            .add(async () => {
-              const w = await sink.write(out.events);
-              counts.eventsIndexed += w.indexed;
-              counts.duplicatesSkipped += w.duplicates;
-              summary.eventsIndexed += w.indexed;
-              summary.duplicatesSkipped += w.duplicates;
-              addTo(summary.byLocation, w.byLocation);
-              addTo(summary.byAction, w.byAction);
-            })
-            .catch((e: unknown) => {
-              writeFailure ??= e;
-            });
-          if (writeFailure) throw writeFailure;
-        }
+      const onBytes = (n: number) => {
+        bytesRead += n;
       };
-      for await (const batch of readLineBatches(source, {
-        maxLineBytes: opts.maxLineBytes,
-        batchLines: opts.batchLines,
-        onBytes: (n) => {
-          bytesRead += n;
-        },
-      })) {
+      for await (const batch of readLineBatches(source, { maxLineBytes: opts.maxLineBytes, batchLines: opts.batchLines, onBytes })) {
         await results.submit(batch);
-        await drain(false);
+        for (const out of results.takeReady()) await account(out);
         opts.onProgress?.({ bytesRead, bytesTotal, linesRead: summary.linesRead });
       }
-      await drain(true);
+      for (const out of await results.takeAll()) await account(out);
     }
+    await flush();
     await writes.onIdle();
     if (writeFailure) throw writeFailure;
   } finally {

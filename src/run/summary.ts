@@ -11,6 +11,7 @@ export interface SourceCounts {
 
 /** The `--json` summary: every line accounted for, per run and per source. */
 export interface RunSummary extends SourceCounts {
+  /** Per source file; `format` counts its lines per detected input format (a file may mix them). */
   sources: Record<string, SourceCounts & { format?: Record<string, number> }>;
   byLocation: Record<string, number>;
   byAction: Record<string, number>;
@@ -58,12 +59,19 @@ export function addBatchCounts(summary: RunSummary, source: string, counts: Batc
   addTo(summary.filteredBy, counts.filteredBy);
   addTo(summary.redactions, counts.redactions);
   addTo(summary.byFormat, counts.byFormat);
+  addTo((s.format ??= {}), counts.byFormat);
   return s;
 }
 
 /** The accounting invariant, checked at the end of every run (and by the tests). */
 export function accountingHolds(c: SourceCounts): boolean {
   return c.linesRead === c.eventsIndexed + c.deadLettered + c.duplicatesSkipped + c.filtered;
+}
+
+/** `activity-tracker 120, logdna 3` (most frequent first), or `-` for a file with no record. */
+function formatsOf(counts: Record<string, number> | undefined): string {
+  const entries = Object.entries(counts ?? {}).sort((a, b) => b[1] - a[1]);
+  return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(', ') : '-';
 }
 
 export function formatSummaryText(s: RunSummary): string {
@@ -85,6 +93,9 @@ export function formatSummaryText(s: RunSummary): string {
     `took                ${(s.durationMs / 1000).toFixed(2)} s (${Math.round(s.linesPerSecond)} lines/s)`,
     'by location:',
     top(s.byLocation),
+    'by input format:',
+    top(s.byFormat),
+    ...Object.entries(s.sources).map(([name, c]) => `  ${name}: ${formatsOf(c.format)}`),
     'by action (top 10):',
     top(s.byAction),
   ]

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
 import type { RejectCode, Rejected } from '../model/records.js';
 import { expandInputs, readLineBatches } from '../sources/file.js';
+import { validateCadf } from '../profiles/cadf-validate.js';
 import { prepareTransform } from './setup.js';
 
 export interface ValidateReport {
@@ -40,3 +41,48 @@ export async function runValidate(opts: { paths: string[]; pipelines?: string[];
   }
   return report;
 }
+
+/**
+ * `validate --profile cadf`: every line (or array element) of the files must be a CADF event
+ * that pycadf's rules accept (profiles/cadf-validate.ts). Nothing is transformed or written.
+ */
+export async function runValidateCadf(opts: { paths: string[]; stdin?: Readable }): Promise<ValidateReport> {
+  const report: ValidateReport = { linesRead: 0, valid: 0, filtered: 0, invalid: 0, invalidBy: {}, examples: [] };
+  const invalid = (code: RejectCode, reason: string, source: string, line: number) => {
+    report.invalid++;
+    report.invalidBy[code] = (report.invalidBy[code] ?? 0) + 1;
+    if (report.examples.length < MAX_EXAMPLES) report.examples.push({ code, reason, source, line });
+  };
+  for (const source of await expandInputs(opts.paths, opts.stdin)) {
+    for await (const batch of readLineBatches(source)) {
+      const tooLong = new Set(batch.oversized.map((o) => o.index));
+      for (let i = 0; i < batch.lines.length; i++) {
+        const text = batch.lines[i]!;
+        const line = batch.firstLine + i;
+        report.linesRead++;
+        if (tooLong.has(i)) {
+          invalid('line_too_long', 'the line exceeds the maximum line length', source.name, line);
+          continue;
+        }
+        if (text.trim() === '') {
+          report.filtered++;
+          continue;
+        }
+        let event: unknown;
+        try {
+          event = JSON.parse(text);
+        } catch {
+          invalid('malformed_json', 'the line is not JSON', source.name, line);
+          continue;
+        }
+        const problems = validateCadf(event);
+        if (problems.length === 0) report.valid++;
+        else invalid('invalid_cadf', problems.slice(0, MAX_PROBLEMS_SHOWN).join('; '), source.name, line);
+      }
+    }
+  }
+  return report;
+}
+
+/** Problems listed per invalid event in the report. */
+const MAX_PROBLEMS_SHOWN = 5;

@@ -51,7 +51,7 @@ export function openNdjsonSink(dir: string): EventSink {
           const list = chunks.get(key) ?? [];
           list.push(e.json);
           chunks.set(key, list);
-          countIndexed(result, location, e.action);
+          countIndexed(result, location, e.action, e.source);
         }
         for (const [key, lines] of chunks) {
           const [loc, day] = key.split('/') as [string, string];

@@ -6,16 +6,19 @@ export interface WriteResult {
   duplicates: number;
   byLocation: Record<string, number>;
   byAction: Record<string, number>;
+  /** New events per source file: a write may hold several sources' events. */
+  bySource: Record<string, number>;
 }
 
 export function emptyWriteResult(): WriteResult {
-  return { indexed: 0, duplicates: 0, byLocation: {}, byAction: {} };
+  return { indexed: 0, duplicates: 0, byLocation: {}, byAction: {}, bySource: {} };
 }
 
-export function countIndexed(result: WriteResult, location: string, action: string): void {
+export function countIndexed(result: WriteResult, location: string, action: string, source: string): void {
   result.indexed++;
   result.byLocation[location] = (result.byLocation[location] ?? 0) + 1;
   result.byAction[action] = (result.byAction[action] ?? 0) + 1;
+  result.bySource[source] = (result.bySource[source] ?? 0) + 1;
 }
 
 /**

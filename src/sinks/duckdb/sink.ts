@@ -7,6 +7,8 @@ import { byLocation, countIndexed, emptyWriteResult, type EventSink, type WriteR
 import { COLUMNS, createTableSql, tableOf } from './schema.js';
 
 const STAGE = 'auditline_stage';
+/** Measured with `npm run bench` (see ARCHITECTURE.md, "Loading DuckDB"). */
+const CHECKPOINT_THRESHOLD = '1GB';
 
 /**
  * The embedded default store. Each batch is appended to a temporary staging table
@@ -19,7 +21,9 @@ export async function openDuckDbSink(path: string): Promise<EventSink> {
   let instance: DuckDBInstance;
   let conn: DuckDBConnection;
   try {
-    instance = await DuckDBInstance.create(path);
+    // DuckDB checkpoints (rewrites and compresses) whenever the WAL passes 16 MB by default; with
+    // ~1 KB JSON rows that made loading 3-4x slower. One checkpoint at close is enough for a batch load.
+    instance = await DuckDBInstance.create(path, { checkpoint_threshold: CHECKPOINT_THRESHOLD });
     conn = await instance.connect();
     await conn.run(`CREATE TEMP TABLE ${STAGE} (${COLUMNS.map((c) => `${c.name} ${c.type.replace(' PRIMARY KEY', '')}`).join(', ')})`);
   } catch (cause) {
@@ -36,11 +40,11 @@ export async function openDuckDbSink(path: string): Promise<EventSink> {
     const appender = await conn.createAppender(STAGE, null, 'temp');
     appendRows(appender, events);
     appender.closeSync();
-    // RETURNING gives the actions of the rows that were really new: exact byAction counts.
-    const inserted = await conn.runAndReadAll(`INSERT INTO "${table}" SELECT DISTINCT ON (id) * FROM ${STAGE} ON CONFLICT DO NOTHING RETURNING action`);
+    // RETURNING names the rows that were really new: exact counts by action and by source.
+    const inserted = await conn.runAndReadAll(`INSERT INTO "${table}" SELECT DISTINCT ON (id) * FROM ${STAGE} ON CONFLICT DO NOTHING RETURNING action, source`);
     await conn.run(`DELETE FROM ${STAGE}`);
     const rows = inserted.getRows();
-    for (const [action] of rows) countIndexed(result, location, String(action));
+    for (const [action, source] of rows) countIndexed(result, location, String(action), String(source));
     result.duplicates += events.length - rows.length;
   }
 
