@@ -1,9 +1,12 @@
 import type { CommandModule } from 'yargs';
+import type { ActivityTrackerEvent } from '../model/event.js';
+import { toCadf } from '../profiles/cadf.js';
 import { defaultStorePath } from '../run/ingest.js';
 import { openStoreReader } from '../sinks/duckdb/read.js';
 import { parseInstant } from './time-range.js';
 
 interface ExportArgs {
+  profile: 'activity-tracker' | 'cadf';
   store?: string;
   'data-dir': string;
   location?: string;
@@ -20,7 +23,9 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('data-dir', { type: 'string', default: 'auditline-data' })
       .option('location', { type: 'string', describe: 'only this location (e.g. us-south)' })
       .option('since', { type: 'string', describe: 'from this time: 24h, 7d or ISO 8601' })
-      .option('until', { type: 'string', describe: 'before this time: 1h or ISO 8601' }) as never,
+      .option('until', { type: 'string', describe: 'before this time: 1h or ISO 8601' })
+      // issue 4: the strict DSP0262 view (src/profiles/cadf.ts)
+      .option('profile', { choices: ['activity-tracker', 'cadf'] as const, default: 'activity-tracker' as const, describe: 'activity-tracker: events as stored; cadf: strict DMTF CADF events that pycadf validates' }) as never,
   handler: async (args) => {
     const reader = await openStoreReader(args.store ?? defaultStorePath(args['data-dir']));
     try {
@@ -29,8 +34,9 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         sinceMs: args.since === undefined ? undefined : parseInstant(args.since, '--since'),
         untilMs: args.until === undefined ? undefined : parseInstant(args.until, '--until'),
       };
+      const encode = args.profile === 'cadf' ? (row: string) => JSON.stringify(toCadf(JSON.parse(row) as ActivityTrackerEvent)) : (row: string) => row;
       for await (const rows of reader.events(filter)) {
-        if (!process.stdout.write(`${rows.join('\n')}\n`)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
+        if (!process.stdout.write(`${rows.map(encode).join('\n')}\n`)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
       }
     } finally {
       reader.close();

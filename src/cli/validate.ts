@@ -1,10 +1,11 @@
 import type { CommandModule } from 'yargs';
-import { runValidate } from '../run/validate.js';
+import { runValidate, runValidateCadf } from '../run/validate.js';
 
 interface ValidateArgs {
   paths: string[];
   pipeline?: string[];
   format?: string;
+  profile?: 'cadf';
   json: boolean;
 }
 
@@ -16,9 +17,11 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       .positional('paths', { type: 'string', array: true, demandOption: true })
       .option('pipeline', { type: 'string', array: true })
       .option('format', { type: 'string' })
+      // issue 4: check CADF event files (what `export --profile cadf` writes) against pycadf's rules
+      .option('profile', { choices: ['cadf'] as const, describe: 'cadf: the files hold CADF events; check each against the rules pycadf applies' })
       .option('json', { type: 'boolean', default: false }) as never,
   handler: async (args) => {
-    const report = await runValidate({ paths: args.paths, pipelines: args.pipeline, format: args.format });
+    const report = args.profile === 'cadf' ? await runValidateCadf({ paths: args.paths }) : await runValidate({ paths: args.paths, pipelines: args.pipeline, format: args.format });
     if (args.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {

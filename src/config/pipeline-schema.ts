@@ -21,7 +21,7 @@ export interface TargetKind {
   typeURI: string;
   /** CRN resource-type segment (key, secret, secret-group...). Absent: the target is the instance itself. */
   resourceType?: string;
-  /** The path parameter holding the resource id. */
+  /** The path parameter holding the resource id; `*` is the rest of a wildcard route (Vault paths). */
   idParam?: string;
 }
 
@@ -38,6 +38,14 @@ export interface PipelineConfig {
   displayName: string;
   /** Field-location preset for the raw request log shape. */
   input: 'pino-http';
+  /**
+   * What the routes classify (issue 4). `http` (default): HTTP requests of service logs and
+   * access logs. `vault-audit`: Vault audit entries; route keys use the method of the Vault
+   * operation (see pipelines/vault.yaml), and only the vault-audit format uses the pipeline.
+   */
+  kind?: PipelineKind;
+  /** Values for inputs that lack them (text access logs, Vault audit logs): no host, no IAM identity. */
+  defaults?: PipelineDefaults;
   /** Overrides of the preset's field locations. */
   fields?: Partial<Record<FieldName, string>>;
   location: {
@@ -68,6 +76,21 @@ export interface PipelineConfig {
   redaction?: { fields?: string[] };
 }
 
+export const PIPELINE_KINDS = ['http', 'vault-audit'] as const;
+export type PipelineKind = (typeof PIPELINE_KINDS)[number];
+
+export interface PipelineDefaults {
+  /** Service instance id (CRN instance segment) */
+  instance?: string;
+  /** Account id (CRN scope `a/<account>`) */
+  account?: string;
+  /** initiator.id / initiator.name when the input names nobody */
+  initiatorId?: string;
+  initiatorName?: string;
+  /** user, serviceid, service... (transforms/build/initiator.ts) */
+  principalType?: string;
+}
+
 export const FIELD_NAMES = [
   'time', 'method', 'url', 'host', 'instance', 'correlationId', 'userAgent', 'remoteAddress',
   'status', 'requestId', 'initiatorId', 'initiatorName', 'principalType', 'grantType', 'account',
@@ -94,6 +117,17 @@ export const pipelineJsonSchema = strictObject(
     service: { type: 'string', pattern: '^[a-z0-9-]+$' },
     displayName: { type: 'string', minLength: 1 },
     input: { enum: ['pino-http'] },
+    kind: { enum: [...PIPELINE_KINDS] },
+    defaults: strictObject(
+      {
+        instance: { type: 'string', pattern: '^[A-Za-z0-9-]*$' },
+        account: { type: 'string', pattern: '^[A-Za-z0-9-]*$' },
+        initiatorId: { type: 'string' },
+        initiatorName: { type: 'string' },
+        principalType: { type: 'string', pattern: '^[a-z]+$' },
+      },
+      [],
+    ),
     fields: {
       type: 'object',
       propertyNames: { enum: [...FIELD_NAMES] },
@@ -110,7 +144,7 @@ export const pipelineJsonSchema = strictObject(
         {
           typeURI: { type: 'string', pattern: '^[a-z0-9-]+(/[a-z0-9-]+)+$' },
           resourceType: { type: 'string', pattern: '^[a-z0-9-]+$' },
-          idParam: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+          idParam: { type: 'string', pattern: '^([A-Za-z_][A-Za-z0-9_]*|\\*)$' },
         },
         ['typeURI'],
       ),

@@ -9,6 +9,8 @@ export type FormatResult =
   | { kind: 'filtered'; reason: string }
   | { kind: 'reject'; code: RejectCode; reason: string };
 
+export type Rejection = Extract<FormatResult, { kind: 'reject' }>;
+
 export interface FormatContext {
   pipelines: CompiledPipeline[];
   /** True when the user named the pipeline(s) with --pipeline: hosts need not match. */
@@ -19,13 +21,26 @@ export interface FormatContext {
   keyId: string | undefined;
 }
 
+/** An envelope removed (or a reason why it could not be). */
+export type Unwrapped = { ok: true; record: Record<string, unknown> } | { ok: false; code: RejectCode; reason: string };
+
 /**
  * An input format over parsed JSON records. Adding a format is one file and one line
- * in formats/registry.ts. `detect` must be cheap: it runs on every record of a file
- * until the file's format is known.
+ * in formats/registry.ts. `detect` must be cheap: it runs on every record.
  */
 export interface JsonInputFormat {
   name: string;
   detect(record: Record<string, unknown>): boolean;
+  /**
+   * Part of parsing, so it runs BEFORE redaction: removes envelopes (archive `_source` rows,
+   * LogDNA `_line` text, legacy `payload` wrappers) so that redaction sees the fields under their
+   * own names. It moves structure only; nothing it reads may reach an output or a reason text.
+   */
+  unwrap?(record: Record<string, unknown>): Unwrapped;
+  /**
+   * For text formats: one line to a record (undefined when the line is not in this format).
+   * Also runs before redaction; `toEvent` then receives the redacted record.
+   */
+  parseText?(line: string): Record<string, unknown> | undefined;
   toEvent(record: Record<string, unknown>, ctx: FormatContext): FormatResult;
 }

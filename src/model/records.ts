@@ -14,6 +14,7 @@ export const REJECT_CODES = {
   missing_field: 'A field the pipeline needs (method, URL, status, time) is missing or of the wrong type.',
   invalid_event: 'The built or normalised event failed the Activity Tracker JSON Schema.',
   unsupported_format: 'The record looks like none of the known input formats.',
+  invalid_cadf: 'The event is not a valid CADF event under the rules pycadf applies (validate --profile cadf).',
   sink_rejected: 'The sink refused the event (for example a mapping error in Elasticsearch).',
 } as const;
 

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { AuditlineError } from '../errors.js';
+import { isJsonDocumentName, readJsonArrayBatches, sniffJsonDocument } from './json-array.js';
 import { DEFAULT_BATCH_LINES, DEFAULT_MAX_LINE_BYTES, LineSplitter, type LineBatch } from './lines.js';
 
 /** One input to read: a file (plain or gzip) or stdin. */
@@ -87,12 +88,24 @@ export async function* readLineBatches(source: InputSource, opts: ReadOptions = 
   const splitter = new LineSplitter(source.name, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.batchLines ?? DEFAULT_BATCH_LINES);
   const stream = source.open();
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      opts.onBytes?.(chunk.length);
-      yield* splitter.push(chunk);
+    // Issue 4: a `.json`/`.json.gz` file holding one array or a search response is streamed
+    // element by element (sources/json-array.ts); everything else keeps the line path.
+    const sniffed = isJsonDocumentName(source.name) ? await sniffJsonDocument(stream) : { kind: 'lines' as const, chunks: stream as AsyncIterable<Buffer> };
+    const chunks = counted(sniffed.chunks, opts.onBytes);
+    if (sniffed.kind !== 'lines') {
+      yield* readJsonArrayBatches(source.name, chunks, sniffed.kind, opts);
+      return;
     }
+    for await (const chunk of chunks) yield* splitter.push(chunk);
   } catch (cause) {
     throw new AuditlineError('AL_SOURCE_IO', `cannot read "${source.name}": ${(cause as Error).message}`, { file: source.name }, { cause });
   }
   yield* splitter.end();
+}
+
+async function* counted(chunks: AsyncIterable<Buffer>, onBytes: ((n: number) => void) | undefined): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    onBytes?.(chunk.length);
+    yield chunk;
+  }
 }

@@ -1,5 +1,6 @@
 import type { CompiledPipeline } from '../config/compile-pipeline.js';
 import type { FormatResult, JsonInputFormat } from '../formats/format.js';
+import { parseLine } from '../formats/parse-line.js';
 import { detectJsonFormat } from '../formats/registry.js';
 import type { ActivityTrackerEvent } from '../model/event.js';
 import type { BatchCounts, Rejected, RejectCode, StoredEvent, TransformedBatch } from '../model/records.js';
@@ -66,27 +67,28 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
         filter('blank line');
         continue;
       }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (e) {
-        reject('malformed_json', (e as Error).message, lineNo, text, undefined);
+      // Parse (issue 4): JSON objects on the fast path, other lines offered to the text formats;
+      // detection and envelope removal look at structure only, so they run before redaction.
+      const parsed = parseLine(text, deps.format);
+      if (parsed.kind === 'reject') {
+        reject(parsed.code, parsed.reason, lineNo, text, undefined);
         continue;
       }
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        reject('not_an_object', `a JSON ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed} is not a record`, lineNo, text, undefined);
-        continue;
-      }
-      const record = parsed as Record<string, unknown>;
+      const format = parsed.format ?? deps.format ?? detectJsonFormat(parsed.record);
+      const unwrapped = format?.unwrap ? format.unwrap(parsed.record) : { ok: true as const, record: parsed.record };
+      const record = unwrapped.ok ? unwrapped.record : parsed.record;
       // Redact before anything else (classification, error paths) sees the record.
       const redactedInRecord = redactor.redactRecord(record, counts.redactions);
 
-      const format = deps.format ?? detectJsonFormat(record);
       if (!format) {
         reject('unsupported_format', 'the record matches no known input format', lineNo, text, JSON.stringify(record));
         continue;
       }
       counts.byFormat[format.name] = (counts.byFormat[format.name] ?? 0) + 1;
+      if (!unwrapped.ok) {
+        reject(unwrapped.code, unwrapped.reason, lineNo, text, JSON.stringify(record));
+        continue;
+      }
       const result: FormatResult = format.toEvent(record, {
         pipelines: deps.pipelines,
         forcedPipeline: deps.forcedPipeline,

@@ -1,0 +1,285 @@
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import type { Readable, Transform } from 'node:stream';
+import Parser from 'stream-json/Parser.js';
+import Pick from 'stream-json/filters/Pick.js';
+import StreamArray from 'stream-json/streamers/StreamArray.js';
+import { DEFAULT_BATCH_LINES, DEFAULT_MAX_LINE_BYTES, type LineBatch, type OversizedLine } from './lines.js';
+
+/**
+ * JSON documents that hold many records: one big array (`[{…},{…}]`, any layout) or an
+ * Elasticsearch search response (`{"took":…,"hits":{"hits":[{"_source":{…}}]}}`). They are
+ * streamed token by token with stream-json, so a 2 GB array is never in memory: only the
+ * element being assembled is. Each element becomes one line (`JSON.stringify`), numbered by
+ * its index + 1, so the rest of the chain is the line chain. One-object-per-line files never
+ * come here: the line splitter is several times faster than any token streamer.
+ */
+
+export type JsonDocumentKind = 'array' | 'search-response' | 'lines';
+
+/** Names of files that may hold a whole JSON document; anything else is read as lines. */
+const JSON_DOCUMENT_NAME = /\.json(\.gz)?$/i;
+/** Enough to see past a byte-order mark and indentation to the first key. */
+const SNIFF_CHARS = 512;
+/** The first key of a search, scroll or point-in-time response (never the first key of an event). */
+const SEARCH_RESPONSE_START = /^\{\s*"(took|timed_out|_shards|hits|_scroll_id|pit_id|terminated_early|num_reduce_phases)"\s*:/;
+const HITS_PATH = 'hits.hits';
+/** How much of an oversized element is kept for the dead-letter file (as lines.ts does for lines). */
+const OVERSIZED_HEAD_CHARS = 1024;
+
+/**
+ * Starts the extra line that reports where a document broke. Not JSON on purpose: the transform
+ * refuses it as malformed_json with this text as the reason (formats/parse-line.ts).
+ */
+export const BROKEN_DOCUMENT_MARK = '<json document> ';
+
+export function isJsonDocumentName(name: string): boolean {
+  return JSON_DOCUMENT_NAME.test(name);
+}
+
+/**
+ * Reads the head of a stream to tell an array or a search response from JSON lines, and gives
+ * back the chunks (head included) to read from, so the source is opened once (stdin works too).
+ */
+export async function sniffJsonDocument(stream: Readable): Promise<{ kind: JsonDocumentKind; chunks: AsyncIterable<Buffer> }> {
+  const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let text = '';
+  while (text.trimStart().length < SNIFF_CHARS) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head.push(next.value);
+    text += next.value.toString('utf8');
+  }
+  const start = text.replace(/^\ufeff/, '').trimStart();
+  const kind: JsonDocumentKind = start.startsWith('[') ? 'array' : SEARCH_RESPONSE_START.test(start) ? 'search-response' : 'lines';
+  async function* chunks(): AsyncGenerator<Buffer> {
+    try {
+      yield* head;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      // A reader that stops early closes the source (the file descriptor) with it.
+      await iterator.return?.();
+    }
+  }
+  return { kind, chunks: chunks() };
+}
+
+export interface ArrayReadOptions {
+  maxLineBytes?: number;
+  batchLines?: number;
+}
+
+/**
+ * The elements of an array document (or the `_source` of each search hit) as line batches.
+ * A document that breaks off (truncated, not JSON) ends with one extra line that says where:
+ * it is dead-lettered as malformed JSON, and every element before it is kept.
+ */
+export async function* readJsonArrayBatches(
+  source: string,
+  chunks: AsyncIterable<Buffer>,
+  kind: Exclude<JsonDocumentKind, 'lines'>,
+  opts: ArrayReadOptions = {},
+): AsyncGenerator<LineBatch> {
+  const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const batchLines = opts.batchLines ?? DEFAULT_BATCH_LINES;
+  let lines: string[] = [];
+  let oversized: OversizedLine[] = [];
+  let firstLine = 1;
+  let count = 0;
+  const take = (): LineBatch => {
+    const batch = { source, firstLine, lines, oversized };
+    firstLine += lines.length;
+    lines = [];
+    oversized = [];
+    return batch;
+  };
+
+  try {
+    for await (const element of streamElements(chunks, kind)) {
+      const value = kind === 'search-response' && isObject(element) && isObject(element._source) ? element._source : element;
+      const text = JSON.stringify(value) ?? 'null';
+      if (text.length * 4 > maxLineBytes && Buffer.byteLength(text) > maxLineBytes) {
+        oversized.push({ index: lines.length, bytes: Buffer.byteLength(text), head: text.slice(0, OVERSIZED_HEAD_CHARS) });
+        lines.push('');
+      } else {
+        lines.push(text);
+      }
+      count++;
+      if (lines.length >= batchLines) yield take();
+    }
+  } catch (e) {
+    if (!(e instanceof JsonDocumentError)) throw e;
+    lines.push(`${BROKEN_DOCUMENT_MARK}${kind} broken after element ${count}: ${e.message}`);
+  }
+  if (lines.length > 0) yield take();
+}
+
+/** The document itself is not valid JSON (as opposed to the source failing to read). */
+class JsonDocumentError extends Error {}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** parser → (pick hits.hits) → array streamer, fed by hand so read errors and parse errors stay apart. */
+async function* streamElements(chunks: AsyncIterable<Buffer>, kind: Exclude<JsonDocumentKind, 'lines'>): AsyncGenerator<unknown> {
+  // Packed values only: the streamer assembles whole values and never needs the pieces.
+  const parser = Parser.parser({ streamValues: false }) as unknown as Transform;
+  const streamer = StreamArray.streamArray() as unknown as Transform;
+  const stages: Transform[] = kind === 'array' ? [parser, streamer] : [parser, Pick.pick({ filter: HITS_PATH }) as unknown as Transform, streamer];
+  // A stage that fails ends the next one instead of destroying it, so the elements already
+  // assembled still come out; the failure is raised after them.
+  let brokenAt: Error | undefined;
+  for (let i = 0; i + 1 < stages.length; i++) {
+    const next = stages[i + 1]!;
+    stages[i]!.on('error', (e) => {
+      brokenAt ??= e;
+      next.end();
+    }).pipe(next);
+  }
+  let readError: unknown;
+  const feeding = (async () => {
+    try {
+      for await (const chunk of chunks) {
+        if (parser.destroyed) return;
+        if (!parser.write(chunk)) await drainedOrClosed(parser);
+      }
+      parser.end();
+    } catch (e) {
+      if (!parser.destroyed) {
+        readError = e;
+        parser.destroy(e as Error);
+      }
+    }
+  })();
+  try {
+    for await (const item of streamer as AsyncIterable<{ key: number; value: unknown }>) yield item.value;
+  } catch (e) {
+    brokenAt ??= e as Error;
+  } finally {
+    if (!parser.destroyed) parser.destroy();
+    await feeding;
+  }
+  if (readError) throw readError;
+  if (brokenAt) throw new JsonDocumentError(brokenAt.message);
+}
+
+/** Resolves when the stream wants more, or is gone (a consumer that stopped early destroys it). */
+function drainedOrClosed(stream: Transform): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
+// ---------------------------------------------------------------- benchmark hook (npm run bench)
+
+export interface ArrayStreamBench {
+  file: string;
+  bytes: number;
+  elements: number;
+  seconds: number;
+  linesPerSecond: number;
+  megabytesPerSecond: number;
+  /** Highest resident set size sampled while streaming (bytes). */
+  peakRssBytes: number;
+  /** The process's own high-water mark (getrusage maxrss), which also covers what ran before. */
+  processMaxRssBytes: number;
+}
+
+/** Sampling period of the resident set size while streaming. */
+const RSS_SAMPLE_MS = 50;
+
+/**
+ * Streams an array file through the same reader ingest uses and measures it. With `generateBytes`
+ * the file is first written with realistic Activity Tracker events (about 1 KB each) up to that size.
+ */
+export async function benchJsonArrayStream(opts: { file: string; generateBytes?: number; batchLines?: number }): Promise<ArrayStreamBench> {
+  if (opts.generateBytes) await writeEventArray(opts.file, opts.generateBytes);
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), RSS_SAMPLE_MS);
+  const started = performance.now();
+  let elements = 0;
+  try {
+    const sniffed = await sniffJsonDocument(createReadStream(opts.file, { highWaterMark: 256 * 1024 }));
+    if (sniffed.kind === 'lines') throw new Error(`${opts.file} is not a JSON array or search response`);
+    for await (const batch of readJsonArrayBatches(opts.file, sniffed.chunks, sniffed.kind, { batchLines: opts.batchLines })) {
+      elements += batch.lines.length;
+      peak = Math.max(peak, process.memoryUsage.rss());
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const bytes = statSync(opts.file).size;
+  return {
+    file: opts.file,
+    bytes,
+    elements,
+    seconds,
+    linesPerSecond: elements / seconds,
+    megabytesPerSecond: bytes / 1e6 / seconds,
+    peakRssBytes: peak,
+    processMaxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+/** Writes `[ev, ev, ...]` of distinct events (ids, times, keys vary) until the file reaches `bytes`. */
+export async function writeEventArray(file: string, bytes: number): Promise<number> {
+  const out = createWriteStream(file);
+  const write = (text: string) => (out.write(text) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
+  const CHUNK_EVENTS = 1000;
+  let written = 2;
+  let n = 0;
+  await write('[\n');
+  while (written < bytes) {
+    const parts: string[] = [];
+    for (let i = 0; i < CHUNK_EVENTS; i++, n++) parts.push(JSON.stringify(sampleEvent(n)));
+    const text = `${n > CHUNK_EVENTS ? ',\n' : ''}${parts.join(',\n')}`;
+    written += Buffer.byteLength(text);
+    await write(text);
+  }
+  await write('\n]\n');
+  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  return n;
+}
+
+const BENCH_EPOCH_MS = Date.UTC(2025, 0, 1);
+const REGIONS = ['us-south', 'eu-de', 'jp-tok', 'eu-gb'];
+const VERBS = ['read', 'wrap', 'unwrap', 'list', 'create', 'rotate'];
+
+function sampleEvent(n: number): Record<string, unknown> {
+  const region = REGIONS[n % REGIONS.length]!;
+  const hex = n.toString(16).padStart(12, '0');
+  const crn = `crn:v1:bluemix:public:kms:${region}:a/b2e5a2a1c0d94f1e8a7b3c6d5e4f3a21:75539f09-f989-43f0-80fd-c1e6578e3ca2::`;
+  const verb = VERBS[n % VERBS.length]!;
+  return {
+    id: `00000000-0000-8000-8000-${hex}`,
+    eventTime: new Date(BENCH_EPOCH_MS + n * 37).toISOString().replace('Z', '+0000'),
+    action: `kms.secrets.${verb}`,
+    outcome: n % 50 === 0 ? 'failure' : 'success',
+    message: `Key Protect: ${verb} secrets payroll-root-${n % 97}`,
+    severity: 'normal',
+    initiator: {
+      id: `iam-ServiceId-f83d90d2-15ea-414e-a0ba-${hex}`, name: `ServiceId-${n % 13}`, typeURI: 'service/security/account/serviceid',
+      credential: { type: 'apikey' }, host: { address: `198.51.100.${n % 250}`, addressType: 'IPv4', agent: 'keyprotect-go-client/0.15.1' },
+    },
+    target: { id: `${crn.slice(0, -2)}:key:5e7a4c1b-0d6e-4c3b-9f0a-${hex}`, name: `payroll-root-${n % 97}`, typeURI: 'kms/secrets' },
+    observer: { name: 'ActivityTracker' },
+    reason: n % 50 === 0 ? { reasonCode: 403, reasonType: 'Forbidden', reasonForFailure: 'Forbidden' } : { reasonCode: 200, reasonType: 'OK' },
+    requestData: { keyId: `5e7a4c1b-0d6e-4c3b-9f0a-${hex}`, instanceID: '75539f09-f989-43f0-80fd-c1e6578e3ca2', keyRingId: 'default' },
+    responseData: { keyState: 1, keyVersionId: `be729de1-7e3a-46df-9c43-${hex}` },
+    dataEvent: verb !== 'list', saveServiceCopy: true,
+    correlationId: `7b1d2e3f-4a5b-4c6d-8e9f-${hex}`,
+    logSourceCRN: crn,
+  };
+}
