@@ -38,7 +38,7 @@ const names = args.only ? args.only.split(',') : Object.keys(STAGES);
 const rows: Row[] = [];
 
 for (const stage of names) {
-  const out = execFileSync(process.execPath, [stageScript, stage, corpus], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, ['--max-old-space-size=256', stageScript, stage, corpus], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
   const r = JSON.parse(out.trim().split('\n').pop()!) as { lines: number; ms: number; maxRssMiB: number };
   rows.push({ stage, lines: r.lines, ms: r.ms, linesPerSec: r.lines / (r.ms / 1000), mibPerSec: bytes / (1 << 20) / (r.ms / 1000), maxRssMiB: r.maxRssMiB });
   process.stderr.write(`  ${stage}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s\n`);

@@ -35,10 +35,10 @@ export interface IngestOptions {
   onProgress?: (p: { bytesRead: number; bytesTotal: number | undefined; linesRead: number }) => void;
 }
 
-/** Sink writes waiting behind the one in progress: enough to overlap transform and commit, little enough to bound memory. */
-const MAX_PENDING_WRITES = 2;
+/** Sink writes waiting behind the one in progress: one overlaps transform and commit; more only holds memory. */
+const MAX_PENDING_WRITES = 1;
 /** Events per sink write (one DuckDB transaction): large enough that commits are rare, small enough for flat memory. */
-const SINK_BATCH_EVENTS = 32_768;
+const SINK_BATCH_EVENTS = 8_192;
 
 export function defaultStorePath(dataDir: string): string {
   return `${dataDir}/auditline.duckdb`;

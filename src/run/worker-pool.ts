@@ -32,10 +32,13 @@ function workerScript(): URL {
   throw new AuditlineError('AL_INTERNAL', 'transform worker script not found: run `npm run build` first');
 }
 
+/** A worker holds two batches at most; a cap keeps V8 from growing its heap with uncollected garbage. */
+const WORKER_HEAP_MB = 128;
+
 export function startWorkers(count: number, init: WorkerInit): TransformWorker[] {
   const script = workerScript();
   return Array.from({ length: count }, () => {
-    const worker = new Worker(script, { workerData: init });
+    const worker = new Worker(script, { workerData: init, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     let seq = 0;
     const waiting = new Map<number, { resolve: (r: TransformedBatch) => void; reject: (e: unknown) => void }>();
     const failAll = (e: unknown) => {

@@ -8,7 +8,9 @@ import { COLUMNS, createTableSql, tableOf } from './schema.js';
 
 const STAGE = 'auditline_stage';
 /** Measured with `npm run bench` (see ARCHITECTURE.md, "Loading DuckDB"). */
-const CHECKPOINT_THRESHOLD = '1GB';
+const CHECKPOINT_THRESHOLD = '64MB';
+/** Bounds DuckDB's buffer pool (64 MB fails with out-of-memory on a 1 MB allocation; 128 MB works). */
+const MEMORY_LIMIT = '192MB';
 
 /**
  * The embedded default store. Each batch is appended to a temporary staging table
@@ -22,8 +24,9 @@ export async function openDuckDbSink(path: string): Promise<EventSink> {
   let conn: DuckDBConnection;
   try {
     // DuckDB checkpoints (rewrites and compresses) whenever the WAL passes 16 MB by default; with
-    // ~1 KB JSON rows that made loading 3-4x slower. One checkpoint at close is enough for a batch load.
-    instance = await DuckDBInstance.create(path, { checkpoint_threshold: CHECKPOINT_THRESHOLD });
+    // ~1 KB JSON rows that made loading 3-4x slower. Uncheckpointed rows stay in memory, though,
+    // so the threshold is also a bound on native memory; memory_limit bounds the buffer pool.
+    instance = await DuckDBInstance.create(path, { checkpoint_threshold: CHECKPOINT_THRESHOLD, memory_limit: MEMORY_LIMIT });
     conn = await instance.connect();
     await conn.run(`CREATE TEMP TABLE ${STAGE} (${COLUMNS.map((c) => `${c.name} ${c.type.replace(' PRIMARY KEY', '')}`).join(', ')})`);
   } catch (cause) {
