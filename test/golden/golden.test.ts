@@ -15,6 +15,8 @@ const RAW = join(import.meta.dirname, '../../fixtures/raw');
 const EXPECTED = join(import.meta.dirname, '../../fixtures/expected');
 const UPDATE = process.env.AUDITLINE_UPDATE_GOLDEN === '1';
 const SEEDS = join(import.meta.dirname, '../../../shared/seeds');
+/** The seeds' action names, kept in the repo so a clone without ../shared still checks them. */
+const SEED_ACTIONS = join(import.meta.dirname, '../../fixtures/seed-actions.txt');
 
 type Outcome = { line: number; event?: Record<string, unknown>; rejected?: string; reason?: string; filtered?: string };
 
@@ -54,11 +56,17 @@ describe('golden fixtures', () => {
     });
   }
 
+  it.runIf(existsSync(SEEDS))('keeps fixtures/seed-actions.txt in step with the seed documents', () => {
+    const seedText = readdirSync(SEEDS).map((f) => readFileSync(join(SEEDS, f), 'utf8')).join('\n');
+    const fromSeeds = [...new Set(seedText.match(/\b(kms|secrets-manager)\.[a-z-]+\.[a-z-]+/g) ?? [])].sort();
+    const listed = readFileSync(SEED_ACTIONS, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect([...listed].sort()).toEqual(fromSeeds);
+  });
+
   it('classifies every action name of the five seed documents from a raw line (legacy names through aliases)', () => {
     const setup = prepareTransform({ key: hmacKeyFromBytes(Buffer.from(TEST_HMAC_KEY, 'hex')) });
     const produced = new Set(rawFiles.flatMap((f) => outcomesOf(join(RAW, f)).flatMap((o) => (o.event ? [String(o.event.action)] : []))));
-    const seedText = readdirSync(SEEDS).map((f) => readFileSync(join(SEEDS, f), 'utf8')).join('\n');
-    const seedActions = [...new Set(seedText.match(/\b(kms|secrets-manager)\.[a-z-]+\.[a-z-]+/g) ?? [])];
+    const seedActions = readFileSync(SEED_ACTIONS, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(seedActions.length).toBeGreaterThan(50);
     const canonical = (a: string) => setup.pipelines.find((p) => a.startsWith(`${p.config.service}.`))!.canonicalAction(a);
     const missing = seedActions.filter((a) => !produced.has(canonical(a)));
