@@ -53,6 +53,31 @@ describe('ingest into DuckDB', () => {
     }
   });
 
+  it('stores key fields as columns that agree with the event JSON', async () => {
+    const dir = tempDir();
+    await ingest([KP], dir);
+    const rows = await queryStore(
+      join(dir, 'auditline.duckdb'),
+      `SELECT * EXCLUDE (event), epoch_ms(event_time) AS ms, event::VARCHAR AS json FROM events_us_south`,
+    );
+    expect(rows.length).toBeGreaterThan(10);
+    for (const r of rows) {
+      const e = JSON.parse(String(r.json)) as {
+        id: string; action: string; outcome: string; severity: string; service: string; location: string; dataEvent: boolean;
+        correlationId?: string; '@timestamp': string; auditline: { line: number }; reason: { reasonCode: number };
+        initiator: { id: string; name: string; host: { address: string } }; target: { id: string; typeURI: string };
+      };
+      expect(r).toMatchObject({
+        id: e.id, action: e.action, outcome: e.outcome, severity: e.severity, service: e.service,
+        initiator_id: e.initiator.id, initiator_name: e.initiator.name, source_address: e.initiator.host.address || null,
+        target_id: e.target.id, target_type: e.target.typeURI, correlation_id: e.correlationId ?? null,
+        reason_code: e.reason.reasonCode, data_event: e.dataEvent, location: e.location,
+        source: KP, line: e.auditline.line,
+      });
+      expect(Number(r.ms)).toBe(Date.parse(e['@timestamp']));
+    }
+  });
+
   it('survives malformed input: truncated JSON, binary garbage, blank lines, a 5 MB line', async () => {
     const dir = tempDir();
     const mixed = join(dir, 'mixed.ndjson');

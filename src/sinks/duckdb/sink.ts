@@ -73,6 +73,12 @@ export async function openDuckDbSink(path: string): Promise<EventSink> {
   };
 }
 
+function appendNullable(a: DuckDBAppender, value: string | null): void {
+  if (value === null) a.appendNull();
+  else a.appendVarchar(value);
+}
+
+/** One row per event, in the order of COLUMNS (schema.ts); test/e2e/ingest.test.ts checks every column against the event JSON. */
 function appendRows(a: DuckDBAppender, events: StoredEvent[]): void {
   for (const e of events) {
     a.appendVarchar(e.id);
@@ -83,12 +89,10 @@ function appendRows(a: DuckDBAppender, events: StoredEvent[]): void {
     a.appendVarchar(e.service);
     a.appendVarchar(e.initiatorId);
     a.appendVarchar(e.initiatorName);
-    if (e.sourceAddress === null) a.appendNull();
-    else a.appendVarchar(e.sourceAddress);
+    appendNullable(a, e.sourceAddress);
     a.appendVarchar(e.targetId);
     a.appendVarchar(e.targetTypeURI);
-    if (e.correlationId === null) a.appendNull();
-    else a.appendVarchar(e.correlationId);
+    appendNullable(a, e.correlationId);
     a.appendInteger(e.reasonCode);
     a.appendBoolean(e.dataEvent);
     a.appendVarchar(e.location);
