@@ -1,6 +1,6 @@
 import { loadPipelines, type CompiledPipeline } from '../config/compile-pipeline.js';
 import { AuditlineError } from '../errors.js';
-import { formatByName, JSON_FORMATS } from '../formats/registry.js';
+import { formatByName, formatNames } from '../formats/registry.js';
 import type { HmacKey } from '../secrets/hmac-key.js';
 import { createRedactor } from '../transforms/redact/index.js';
 import { createTransformer, type TransformBatch } from '../transforms/transform.js';
@@ -21,7 +21,7 @@ export function prepareTransform(opts: { pipelines?: string[]; format?: string; 
   const pipelines = loadPipelines(names);
   const format = opts.format === undefined ? undefined : formatByName(opts.format);
   if (opts.format !== undefined && !format) {
-    throw new AuditlineError('AL_CLI_USAGE', `unknown --format "${opts.format}" (known: ${JSON_FORMATS.map((f) => f.name).join(', ')})`);
+    throw new AuditlineError('AL_CLI_USAGE', `unknown --format "${opts.format}" (known: ${formatNames().join(', ')})`);
   }
   const extraFields = [...new Set(pipelines.flatMap((p) => p.config.redaction?.fields ?? []))];
   return {
