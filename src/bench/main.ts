@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { writeCorpus } from '../fixtures/generate-main.js';
-import { STAGES } from './stage.js';
+import { writeEventArray } from '../sources/json-array.js';
+import { ARRAY_STAGES, STAGES } from './stage.js';
 
 /**
  * `npm run bench [-- --lines N --only a,b]`: the performance report. Every stage runs in
@@ -24,6 +25,7 @@ interface Row {
 const args = await yargs(hideBin(process.argv))
   .option('lines', { type: 'number', default: 1_000_000 })
   .option('only', { type: 'string', describe: 'comma-separated stage names' })
+  .option('array-gb', { type: 'number', default: 0, describe: 'also ingest a generated JSON array of this many GiB (issue 4: peak RSS)' })
   .strict()
   .parseAsync();
 
@@ -34,13 +36,20 @@ if (!existsSync(corpus)) {
 }
 const bytes = statSync(corpus).size;
 const stageScript = fileURLToPath(new URL('./stage.js', import.meta.url));
-const names = args.only ? args.only.split(',') : Object.keys(STAGES);
+const arrayCorpus = `bench/corpus/array-${args['array-gb']}gb.json`;
+if (args['array-gb'] > 0 && !existsSync(arrayCorpus)) {
+  process.stderr.write(`generating ${arrayCorpus}...\n`);
+  await writeEventArray(arrayCorpus, args['array-gb'] * 1024 ** 3);
+}
+const names = (args.only ? args.only.split(',') : Object.keys(STAGES)).filter((n) => !ARRAY_STAGES.has(n) || args['array-gb'] > 0);
 const rows: Row[] = [];
 
 for (const stage of names) {
-  const out = execFileSync(process.execPath, ['--max-old-space-size=256', stageScript, stage, corpus], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const input = ARRAY_STAGES.has(stage) ? arrayCorpus : corpus;
+  const out = execFileSync(process.execPath, ['--max-old-space-size=256', stageScript, stage, input], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
   const r = JSON.parse(out.trim().split('\n').pop()!) as { lines: number; ms: number; maxRssMiB: number };
-  rows.push({ stage, lines: r.lines, ms: r.ms, linesPerSec: r.lines / (r.ms / 1000), mibPerSec: bytes / (1 << 20) / (r.ms / 1000), maxRssMiB: r.maxRssMiB });
+  const inputBytes = statSync(input).size;
+  rows.push({ stage, lines: r.lines, ms: r.ms, linesPerSec: r.lines / (r.ms / 1000), mibPerSec: inputBytes / (1 << 20) / (r.ms / 1000), maxRssMiB: r.maxRssMiB });
   process.stderr.write(`  ${stage}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s\n`);
 }
 

@@ -132,7 +132,12 @@ export const STAGES: Record<string, Stage> = {
   'e2e-duckdb-1-thread': (file) => e2e(file, { workers: 0 }),
   'e2e-duckdb-2-workers': (file) => e2e(file, { workers: 2 }),
   'e2e-ndjson-2-workers': (file) => e2e(file, { workers: 2, ndjson: true }),
+  // Run only with `--array-gb N`: `file` is then a generated JSON array, streamed by stream-json.
+  'array-ingest-ndjson': (file) => e2e(file, { workers: 0, ndjson: true }),
 };
+
+/** Stages that read the JSON-array corpus instead of the line corpus. */
+export const ARRAY_STAGES = new Set(['array-ingest-ndjson']);
 
 async function e2e(file: string, o: { workers: number; ndjson?: boolean }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'auditline-bench-'));
