@@ -7,7 +7,6 @@
 export const REJECT_CODES = {
   line_too_long: 'The line is longer than --max-line-bytes; it was not parsed.',
   malformed_json: 'The line is not valid JSON (truncated, binary garbage, ...).',
-  empty_line: 'The line is empty or only whitespace.',
   not_an_object: 'The line is valid JSON but not an object.',
   no_pipeline: 'No pipeline claims the record (host matches no pipeline and none was forced).',
   unclassified: 'The pipeline has no route, catch-all or ignore rule for the method and path.',
