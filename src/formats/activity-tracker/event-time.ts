@@ -4,6 +4,7 @@
  * `2019-12-11T16:00:58-06:00`, plus Vault's RFC3339Nano. Parsed by hand, not by Date.parse:
  * engines differ on `+0000` and two-digit fractions, and Date drops digits past milliseconds.
  */
+import { isoBody } from '../../transforms/build/iso-time.js';
 
 export interface EventInstant {
   /** Epoch milliseconds (what the stores index). */
@@ -55,7 +56,7 @@ function offsetMinutes(zone: string): number | undefined {
 
 /** `wholeMs` may carry milliseconds already (epoch input); `fraction` is the digits after the point. */
 function fromParts(wholeMs: number, fraction: string): EventInstant {
-  const iso = new Date(wholeMs).toISOString(); // YYYY-MM-DDTHH:mm:ss.sssZ
+  const iso = isoBody(wholeMs); // YYYY-MM-DDTHH:mm:ss.sss (toISOString without the Z, faster)
   const seconds = iso.slice(0, 19);
   const digits = fraction === '' ? iso.slice(20, 23) : fraction.padEnd(MS_DIGITS, '0');
   // Trailing zeros past the milliseconds say nothing; the first three digits are always written.

@@ -4,6 +4,7 @@ import type { Classified } from '../classify/classify.js';
 import { instanceCRN, resourceCRN } from './crn.js';
 import type { LineIds } from './ids.js';
 import { addressType, credentialType, initiatorTypeURI } from './initiator.js';
+import { isoBody } from './iso-time.js';
 
 export interface BuildContext {
   source: string;
@@ -14,7 +15,7 @@ export interface BuildContext {
 
 /** The AT timestamp format: `YYYY-MM-DDTHH:mm:ss.SSS+0000` (UTC, numeric offset without colon). */
 export function formatEventTime(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '+0000');
+  return `${isoBody(ms)}+0000`;
 }
 
 /** Builds the Activity Tracker event of one classified request. Input values are already redacted. */
@@ -28,12 +29,13 @@ export function buildRequestEvent(c: Classified, ids: LineIds, ctx: BuildContext
 
   const target = c.entry.target;
   const resourceId = target?.idParam ? facts.params[target.idParam] : undefined;
-  const targetId =
-    target?.resourceType && resourceId
-      ? resourceCRN(config.service, facts.location, facts.account, facts.instance, target.resourceType, resourceId)
-      : instanceCRN(config.service, facts.location, facts.account, facts.instance);
+  const logSourceCRN = instanceCRN(config.service, facts.location, facts.account, facts.instance);
+  const targetId = target?.resourceType && resourceId ? resourceCRN(config.service, facts.location, facts.account, facts.instance, target.resourceType, resourceId) : logSourceCRN;
   const targetName = resourceId ?? facts.instance;
-  const [, objectType = '', verb = ''] = action.split('.');
+  const objectType = actionPart(action, 1);
+  const verb = actionPart(action, 2);
+  // One formatting of the instant for both fields (toISOString twice was most of this function's time).
+  const instant = isoBody(c.time);
 
   const iamId = str(field.initiatorId(record));
   const address = str(field.remoteAddress(record));
@@ -42,15 +44,15 @@ export function buildRequestEvent(c: Classified, ids: LineIds, ctx: BuildContext
 
   const event: ActivityTrackerEvent = {
     id: ids.eventId,
-    eventTime: formatEventTime(c.time),
-    '@timestamp': new Date(c.time).toISOString(),
+    eventTime: `${instant}+0000`,
+    '@timestamp': `${instant}Z`,
     action,
     outcome,
     message: `${config.displayName}: ${verb} ${objectType} ${targetName}${outcome === 'failure' ? ' -failure' : ''}`,
     severity: pipeline.severityOf(action, status),
     dataEvent: pipeline.isDataEvent(action),
     saveServiceCopy: true,
-    logSourceCRN: instanceCRN(config.service, facts.location, facts.account, facts.instance),
+    logSourceCRN,
     correlationId,
     initiator: {
       id: iamId,
@@ -85,9 +87,11 @@ export function buildRequestEvent(c: Classified, ids: LineIds, ctx: BuildContext
 /** Only identifiers and states reach request/responseData: objects and arrays (bodies) are never copied. */
 function pickScalars(getters: CompiledGetters, facts: Classified['facts']): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, get] of getters) {
-    const v = get(facts);
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[name] = v;
+  // Index loop: `for (const [name, get] of ...)` allocates an iterator and destructures per entry.
+  for (let i = 0; i < getters.length; i++) {
+    const getter = getters[i]!;
+    const v = getter[1](facts);
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[getter[0]] = v;
   }
   return out;
 }
@@ -95,4 +99,16 @@ type CompiledGetters = Classified['pipeline']['requestData'];
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+}
+
+/** Part `n` of a dotted action (`service.objectType.verb`), '' when it has fewer parts; what `split('.')[n]` gives, without the array. */
+function actionPart(action: string, n: number): string {
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const dot = action.indexOf('.', start);
+    if (dot < 0) return '';
+    start = dot + 1;
+  }
+  const end = action.indexOf('.', start);
+  return end < 0 ? action.slice(start) : action.slice(start, end);
 }

@@ -50,6 +50,7 @@ export function credentialType(grantType: unknown): string {
   return (typeof grantType === 'string' && CREDENTIAL_BY_GRANT[grantType]) || 'token';
 }
 
+/** Every IPv6 address has a `:` and no IPv4 one does: most addresses skip isIP's expressions. */
 export function addressType(address: string): 'IPv4' | 'IPv6' {
-  return isIP(address) === 6 ? 'IPv6' : 'IPv4';
+  return address.includes(':') && isIP(address) === 6 ? 'IPv6' : 'IPv4';
 }

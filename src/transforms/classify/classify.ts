@@ -28,7 +28,7 @@ export function classifyRequest(record: Record<string, unknown>, pipelines: Comp
   const first = pipelines[0];
   if (!first) return { kind: 'reject', code: 'no_pipeline', reason: 'no pipeline loaded' };
   const hostValue = first.field.host(record);
-  const host = typeof hostValue === 'string' ? hostValue.toLowerCase().replace(/:\d+$/, '') : '';
+  const host = typeof hostValue === 'string' ? withoutPort(hostValue.toLowerCase()) : '';
 
   let pipeline: CompiledPipeline | undefined;
   let hostMatch: { location: string; instance?: string } | undefined;
@@ -94,4 +94,11 @@ export function parseTime(value: unknown): number | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
   const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/** `host:443` → `host`: what `replace(/:\d+$/, '')` does, without a regular expression per line. */
+export function withoutPort(host: string): string {
+  let i = host.length;
+  while (i > 0 && host.charCodeAt(i - 1) >= 48 && host.charCodeAt(i - 1) <= 57) i--;
+  return i < host.length && i > 0 && host.charCodeAt(i - 1) === 58 /* : */ ? host.slice(0, i - 1) : host;
 }
