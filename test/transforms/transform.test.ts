@@ -23,6 +23,14 @@ describe('transform', () => {
     );
   });
 
+  it('dead-letters a line whose time no Date can hold, and the batch goes on', () => {
+    const [a, b] = realLines as [string, string];
+    const huge = JSON.stringify({ ...(JSON.parse(a) as object), time: 1e17 });
+    const out = transform({ source: 'x', firstLine: 1, lines: [huge, b], oversized: [] });
+    expect(out.rejects.map((r) => [r.line, r.code])).toEqual([[1, 'missing_field']]);
+    expect(out.events.map((e) => e.line)).toEqual([2]);
+  });
+
   it('gives the same event id for the same line, and different ids for different lines', () => {
     const [a, b] = realLines as [string, string];
     const first = transform({ source: 'x', firstLine: 1, lines: [a, b], oversized: [] });

@@ -89,11 +89,17 @@ export function classifyRequest(record: Record<string, unknown>, pipelines: Comp
 }
 
 /** Epoch milliseconds (number or numeric string) or an ISO 8601 string. */
+/** The largest instant a Date can hold; beyond it formatting throws, which would fail the whole batch. */
+const MAX_DATE_MS = 8.64e15;
+
 export function parseTime(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'number') return inDateRange(value);
   if (typeof value !== 'string' || value === '') return undefined;
-  const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  return Number.isFinite(n) ? n : undefined;
+  return inDateRange(/^\d+$/.test(value) ? Number(value) : Date.parse(value));
+}
+
+function inDateRange(n: number): number | undefined {
+  return Number.isFinite(n) && Math.abs(n) <= MAX_DATE_MS ? n : undefined;
 }
 
 /** `host:443` → `host`: what `replace(/:\d+$/, '')` does, without a regular expression per line. */
