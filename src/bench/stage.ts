@@ -6,7 +6,7 @@ import { runIngest } from '../run/ingest.js';
 import { prepareTransform } from '../run/setup.js';
 import { createTransformPool } from '../run/transform-pool.js';
 import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
-import { expandInputs, readLineBatches } from '../sources/file.js';
+import { expandInputs, readInputChunks, readLineBatches } from '../sources/file.js';
 import type { LineBatch } from '../sources/lines.js';
 import { buildRequestEvent } from '../transforms/build/event.js';
 import { idsOfLine } from '../transforms/build/ids.js';
@@ -120,12 +120,12 @@ export const STAGES: Record<string, Stage> = {
     const results = pool.ordered();
     let lines = 0;
     const [source] = await expandInputs([file]);
-    for await (const batch of readLineBatches(source!)) {
-      lines += batch.lines.length;
-      await results.submit(batch);
-      for (const r of results.takeReady()) sink += r.events.length;
+    // Newline-aligned byte chunks, as ingest sends them: the main thread never splits lines.
+    for await (const chunk of readInputChunks(source!)) {
+      await results.submit(chunk);
+      for (const r of results.takeReady()) lines += r.counts.linesRead;
     }
-    for (const r of await results.takeAll()) sink += r.events.length;
+    for (const r of await results.takeAll()) lines += r.counts.linesRead;
     await pool.close();
     return lines;
   },
