@@ -92,7 +92,6 @@ export class ByteChunker {
       } else {
         if (toKeep > 0) keep.unshift(p.subarray(p.length - toKeep));
         done = [...this.parts.slice(0, i), p.subarray(0, p.length - toKeep)];
-        toKeep = 0;
         break;
       }
     }
