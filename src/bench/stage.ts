@@ -133,13 +133,16 @@ export const STAGES: Record<string, Stage> = {
   'e2e-duckdb-2-workers': (file) => e2e(file, { workers: 2 }),
   'e2e-ndjson-2-workers': (file) => e2e(file, { workers: 2, ndjson: true }),
   // Run only with `--array-gb N`: `file` is then a generated JSON array, streamed by stream-json.
-  'array-ingest-ndjson': (file) => e2e(file, { workers: 0, ndjson: true }),
+  // Into the default store (memory flat whatever the size) and into NDJSON (holds the ids it wrote).
+  // Workers as the CLI chooses them by default (run/ingest.ts autoWorkers).
+  'array-ingest-duckdb': (file) => e2e(file, { workers: undefined }),
+  'array-ingest-ndjson': (file) => e2e(file, { workers: undefined, ndjson: true }),
 };
 
 /** Stages that read the JSON-array corpus instead of the line corpus. */
-export const ARRAY_STAGES = new Set(['array-ingest-ndjson']);
+export const ARRAY_STAGES = new Set(['array-ingest-duckdb', 'array-ingest-ndjson']);
 
-async function e2e(file: string, o: { workers: number; ndjson?: boolean }): Promise<number> {
+async function e2e(file: string, o: { workers: number | undefined; ndjson?: boolean }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'auditline-bench-'));
   try {
     const s = await runIngest({ paths: [file], dataDir: dir, workers: o.workers, out: o.ndjson ? join(dir, 'out') : undefined, env: { AUDITLINE_HMAC_KEY: Buffer.alloc(32, 7).toString('hex') } });
