@@ -6,7 +6,7 @@ import { runIngest } from '../run/ingest.js';
 import { prepareTransform } from '../run/setup.js';
 import { createTransformPool } from '../run/transform-pool.js';
 import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
-import { expandInputs, readLineBatches } from '../sources/file.js';
+import { expandInputs, readInputChunks, readLineBatches } from '../sources/file.js';
 import type { LineBatch } from '../sources/lines.js';
 import { buildRequestEvent } from '../transforms/build/event.js';
 import { idsOfLine } from '../transforms/build/ids.js';
@@ -120,12 +120,12 @@ export const STAGES: Record<string, Stage> = {
     const results = pool.ordered();
     let lines = 0;
     const [source] = await expandInputs([file]);
-    for await (const batch of readLineBatches(source!)) {
-      lines += batch.lines.length;
-      await results.submit(batch);
-      for (const r of results.takeReady()) sink += r.events.length;
+    // Newline-aligned byte chunks, as ingest sends them: the main thread never splits lines.
+    for await (const chunk of readInputChunks(source!)) {
+      await results.submit(chunk);
+      for (const r of results.takeReady()) lines += r.counts.linesRead;
     }
-    for (const r of await results.takeAll()) sink += r.events.length;
+    for (const r of await results.takeAll()) lines += r.counts.linesRead;
     await pool.close();
     return lines;
   },
@@ -133,13 +133,16 @@ export const STAGES: Record<string, Stage> = {
   'e2e-duckdb-2-workers': (file) => e2e(file, { workers: 2 }),
   'e2e-ndjson-2-workers': (file) => e2e(file, { workers: 2, ndjson: true }),
   // Run only with `--array-gb N`: `file` is then a generated JSON array, streamed by stream-json.
-  'array-ingest-ndjson': (file) => e2e(file, { workers: 0, ndjson: true }),
+  // Into the default store (memory flat whatever the size) and into NDJSON (holds the ids it wrote).
+  // Workers as the CLI chooses them by default (run/ingest.ts autoWorkers).
+  'array-ingest-duckdb': (file) => e2e(file, { workers: undefined }),
+  'array-ingest-ndjson': (file) => e2e(file, { workers: undefined, ndjson: true }),
 };
 
 /** Stages that read the JSON-array corpus instead of the line corpus. */
-export const ARRAY_STAGES = new Set(['array-ingest-ndjson']);
+export const ARRAY_STAGES = new Set(['array-ingest-duckdb', 'array-ingest-ndjson']);
 
-async function e2e(file: string, o: { workers: number; ndjson?: boolean }): Promise<number> {
+async function e2e(file: string, o: { workers: number | undefined; ndjson?: boolean }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'auditline-bench-'));
   try {
     const s = await runIngest({ paths: [file], dataDir: dir, workers: o.workers, out: o.ndjson ? join(dir, 'out') : undefined, env: { AUDITLINE_HMAC_KEY: Buffer.alloc(32, 7).toString('hex') } });

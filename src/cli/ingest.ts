@@ -14,7 +14,7 @@ interface IngestArgs {
   'data-dir': string;
   'key-file'?: string;
   'max-line-bytes': number;
-  workers: number;
+  workers?: number;
   json: boolean;
   progress: boolean;
 }
@@ -33,7 +33,7 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
       .option('data-dir', { type: 'string', default: 'auditline-data', describe: 'folder of the store, dead-letter file and HMAC key' })
       .option('key-file', { type: 'string', describe: 'HMAC key file (else AUDITLINE_HMAC_KEY, else <data-dir>/hmac.key)' })
       .option('max-line-bytes', { type: 'number', default: DEFAULT_MAX_LINE_BYTES, describe: 'longer lines are dead-lettered as line_too_long' })
-      .option('workers', { type: 'number', default: 0, describe: 'transform worker threads (0: main thread)' })
+      .option('workers', { type: 'number', describe: 'transform worker threads (0: main thread; default: one per core for inputs over 32 MiB or stdin)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as one JSON object' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (--no-progress)' }) as never,
   handler: async (args) => {

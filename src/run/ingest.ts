@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import PQueue from 'p-queue';
 import { AuditlineError } from '../errors.js';
@@ -7,7 +8,7 @@ import { openDuckDbSink } from '../sinks/duckdb/sink.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
 import type { StoredEvent, TransformedBatch } from '../model/records.js';
 import type { EventSink } from '../sinks/sink.js';
-import { expandInputs, readLineBatches } from '../sources/file.js';
+import { expandInputs, readInputChunks } from '../sources/file.js';
 import { accountingHolds, addBatchCounts, addTo, emptySummary, type RunSummary } from './summary.js';
 import { prepareTransform } from './setup.js';
 import { createTransformPool, type TransformPool } from './transform-pool.js';
@@ -27,8 +28,11 @@ export interface IngestOptions {
   dataDir: string;
   keyFile?: string;
   maxLineBytes?: number;
+  /** Elements per batch of a JSON document (arrays, search responses) */
   batchLines?: number;
-  /** Transform worker threads; 0 runs the transform on the main thread. */
+  /** Bytes per chunk of a line file (sources/chunks.ts); small values exercise ordering in tests */
+  chunkBytes?: number;
+  /** Transform worker threads; 0 runs the transform on the main thread; default autoWorkers(). */
   workers?: number;
   stdin?: Readable;
   env?: NodeJS.ProcessEnv;
@@ -39,6 +43,15 @@ export interface IngestOptions {
 const MAX_PENDING_WRITES = 1;
 /** Events per sink write (one DuckDB transaction): large enough that commits are rare, small enough for flat memory. */
 const SINK_BATCH_EVENTS = 8_192;
+
+/** Below this much input, starting workers (~1-2 s each to compile pipelines) costs more than it saves. */
+const WORKERS_MIN_INPUT_BYTES = 32 * 1024 * 1024;
+
+/** One transform worker per core for large or unknown-size (stdin) input; the main thread reads and loads. */
+export function autoWorkers(bytesTotal: number | undefined, cores = availableParallelism()): number {
+  if (cores < 2) return 0;
+  return bytesTotal === undefined || bytesTotal >= WORKERS_MIN_INPUT_BYTES ? cores : 0;
+}
 
 export function defaultStorePath(dataDir: string): string {
   return `${dataDir}/auditline.duckdb`;
@@ -52,7 +65,7 @@ export function defaultStorePath(dataDir: string): string {
 export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
   const started = performance.now();
   const key = loadHmacKey({ dataDir: opts.dataDir, keyFile: opts.keyFile, env: opts.env ?? process.env });
-  const setup = prepareTransform({ pipelines: opts.pipelines, format: opts.format, key });
+  const setup = prepareTransform({ pipelines: opts.pipelines, format: opts.format, key, maxLineBytes: opts.maxLineBytes });
   const sources = await expandInputs(opts.paths, opts.stdin);
   const bytesTotal = sources.every((s) => s.bytes !== undefined) ? sources.reduce((n, s) => n + (s.bytes ?? 0), 0) : undefined;
 
@@ -60,7 +73,7 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
   const dlqPath = opts.dlq ?? `${opts.dataDir}/dead-letter.ndjson`;
   const sink: EventSink = opts.out ? openNdjsonSink(opts.out) : await openDuckDbSink(storeName);
   const deadLetter = openDeadLetter(dlqPath);
-  const pool: TransformPool = createTransformPool({ workers: opts.workers ?? 0, init: setup.workerInit, makeLocal: setup.makeTransform });
+  const pool: TransformPool = createTransformPool({ workers: opts.workers ?? autoWorkers(bytesTotal), init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.maxLineBytes });
 
   const summary = emptySummary(sink.name, dlqPath);
   const writes = new PQueue({ concurrency: 1 });
@@ -114,7 +127,7 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
       const onBytes = (n: number) => {
         bytesRead += n;
       };
-      for await (const batch of readLineBatches(source, { maxLineBytes: opts.maxLineBytes, batchLines: opts.batchLines, onBytes })) {
+      for await (const batch of readInputChunks(source, { maxLineBytes: opts.maxLineBytes, batchLines: opts.batchLines, chunkBytes: opts.chunkBytes, onBytes })) {
         await results.submit(batch);
         for (const out of results.takeReady()) await account(out);
         opts.onProgress?.({ bytesRead, bytesTotal, linesRead: summary.linesRead });

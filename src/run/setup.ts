@@ -11,12 +11,13 @@ export interface TransformSetup {
   pipelines: CompiledPipeline[];
   /** Builds a transform on the calling thread (the main thread, or a worker from `init`). */
   makeTransform: () => TransformBatch;
+  maxLineBytes: number | undefined;
   /** The same setup as plain data, for worker threads. */
   workerInit: WorkerInit;
 }
 
 /** Everything configuration decides about the transform, validated before any input is read. */
-export function prepareTransform(opts: { pipelines?: string[]; format?: string; key: HmacKey }): TransformSetup {
+export function prepareTransform(opts: { pipelines?: string[]; format?: string; key: HmacKey; maxLineBytes?: number }): TransformSetup {
   const names = opts.pipelines ?? [];
   const pipelines = loadPipelines(names);
   const format = opts.format === undefined ? undefined : formatByName(opts.format);
@@ -26,6 +27,7 @@ export function prepareTransform(opts: { pipelines?: string[]; format?: string; 
   const extraFields = [...new Set(pipelines.flatMap((p) => p.config.redaction?.fields ?? []))];
   return {
     pipelines,
+    maxLineBytes: opts.maxLineBytes,
     makeTransform: () =>
       createTransformer({
         pipelines,
@@ -35,6 +37,6 @@ export function prepareTransform(opts: { pipelines?: string[]; format?: string; 
         validate: createEventValidator(),
         keyId: opts.key.id,
       }),
-    workerInit: { pipelines: names, forcedPipeline: names.length > 0, format: opts.format, extraFields, keyMaterial: opts.key.material.reveal() },
+    workerInit: { pipelines: names, forcedPipeline: names.length > 0, format: opts.format, extraFields, keyMaterial: opts.key.material.reveal(), maxLineBytes: opts.maxLineBytes },
   };
 }

@@ -1,12 +1,13 @@
 import type { TransformedBatch } from '../model/records.js';
-import type { LineBatch } from '../sources/lines.js';
+import { linesOfChunk } from '../sources/chunks.js';
+import type { InputChunk } from '../sources/file.js';
 import type { TransformBatch } from '../transforms/transform.js';
 import { startWorkers, type WorkerInit } from './worker-pool.js';
 
 /** Results of one source's batches, handed back in submission order whatever thread made them. */
 export interface OrderedResults {
   /** Queues a batch; resolves when another may be submitted (in-flight work is bounded). */
-  submit(batch: LineBatch): Promise<void>;
+  submit(input: InputChunk): Promise<void>;
   /** Completed results at the head of the order, without waiting. */
   takeReady(): TransformedBatch[];
   /** Waits for every submitted batch. */
@@ -22,14 +23,15 @@ export interface PoolOptions {
   workers: number;
   init: WorkerInit;
   makeLocal: () => TransformBatch;
+  maxLineBytes?: number;
 }
 
 export function createTransformPool(opts: PoolOptions): TransformPool {
-  return opts.workers > 0 ? workerPool(opts) : localPool(opts.makeLocal());
+  return opts.workers > 0 ? workerPool(opts) : localPool(opts.makeLocal(), opts.maxLineBytes);
 }
 
 /** The transform on the calling thread: synchronous, so results are ready at once. */
-function localPool(transform: TransformBatch): TransformPool {
+function localPool(transform: TransformBatch, maxLineBytes: number | undefined): TransformPool {
   return {
     ordered() {
       let ready: TransformedBatch[] = [];
@@ -39,8 +41,8 @@ function localPool(transform: TransformBatch): TransformPool {
         return out;
       };
       return {
-        async submit(batch) {
-          ready.push(transform(batch));
+        async submit(input) {
+          ready.push(transform('bytes' in input ? linesOfChunk(input, maxLineBytes) : input));
         },
         takeReady: take,
         takeAll: async () => take(),
@@ -59,9 +61,9 @@ function workerPool(opts: PoolOptions): TransformPool {
     ordered() {
       const pending: { promise: Promise<TransformedBatch>; result?: TransformedBatch }[] = [];
       return {
-        async submit(batch) {
+        async submit(input) {
           const worker = workers.at(next++ % workers.length)!;
-          const slot: (typeof pending)[number] = { promise: worker.transform(batch) };
+          const slot: (typeof pending)[number] = { promise: worker.transform(input) };
           slot.promise.then(
             (r) => {
               slot.result = r;

@@ -2,11 +2,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadPipelines } from '../config/compile-pipeline.js';
 import { formatByName } from '../formats/registry.js';
 import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
-import type { LineBatch } from '../sources/lines.js';
+import { linesOfChunk } from '../sources/chunks.js';
+import type { InputChunk } from '../sources/file.js';
 import { createRedactor } from '../transforms/redact/index.js';
 import { createTransformer } from '../transforms/transform.js';
 import { createEventValidator } from '../transforms/validate/validate.js';
-import type { WorkerInit } from './worker-pool.js';
+import { packEvents, transferablesOf } from './event-codec.js';
+import type { WorkerInit, WorkerResult } from './worker-pool.js';
 
 /** A transform thread: compiles the same pipelines, redactor and validator once, then answers one message per batch. */
 const init = workerData as WorkerInit;
@@ -20,9 +22,12 @@ const transform = createTransformer({
   keyId: key.id,
 });
 
-parentPort!.on('message', (msg: { seq: number; batch: LineBatch }) => {
+parentPort!.on('message', (msg: { seq: number; input: InputChunk }) => {
   try {
-    parentPort!.postMessage({ seq: msg.seq, result: transform(msg.batch) });
+    const batch = 'bytes' in msg.input ? linesOfChunk(msg.input, init.maxLineBytes) : msg.input;
+    const { source, events, rejects, counts } = transform(batch);
+    const result: WorkerResult = { source, packed: packEvents(events), rejects, counts };
+    parentPort!.postMessage({ seq: msg.seq, result }, transferablesOf(result.packed));
   } catch (e) {
     parentPort!.postMessage({ seq: msg.seq, error: (e as Error).message });
   }

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AuditlineError } from '../errors.js';
-import type { TransformedBatch } from '../model/records.js';
-import type { LineBatch } from '../sources/lines.js';
+import type { Rejected, BatchCounts, TransformedBatch } from '../model/records.js';
+import type { InputChunk } from '../sources/file.js';
+import { unpackEvents, type PackedEvents } from './event-codec.js';
 
 /** Everything a worker needs to build the same transform as the main thread: names and data, no functions. */
 export interface WorkerInit {
@@ -13,10 +14,19 @@ export interface WorkerInit {
   extraFields: string[];
   /** The HMAC key travels to the worker in memory only (workerData), never through a file or the environment. */
   keyMaterial: Uint8Array;
+  maxLineBytes: number | undefined;
+}
+
+/** A transformed batch as it crosses back: events packed (event-codec.ts), the rest cloned. */
+export interface WorkerResult {
+  source: string;
+  packed: PackedEvents;
+  rejects: Rejected[];
+  counts: BatchCounts;
 }
 
 export interface TransformWorker {
-  transform(batch: LineBatch): Promise<TransformedBatch>;
+  transform(input: InputChunk): Promise<TransformedBatch>;
   terminate(): Promise<void>;
 }
 
@@ -45,11 +55,14 @@ export function startWorkers(count: number, init: WorkerInit): TransformWorker[]
       for (const w of waiting.values()) w.reject(e);
       waiting.clear();
     };
-    worker.on('message', (msg: { seq: number; result?: TransformedBatch; error?: string }) => {
+    worker.on('message', (msg: { seq: number; result?: WorkerResult; error?: string }) => {
       const w = waiting.get(msg.seq);
       if (!w) return;
       waiting.delete(msg.seq);
-      if (msg.result) w.resolve(msg.result);
+      if (msg.result) {
+        const { source, packed, rejects, counts } = msg.result;
+        w.resolve({ source, events: unpackEvents(packed), rejects, counts });
+      }
       else w.reject(new AuditlineError('AL_INTERNAL', `transform worker failed: ${msg.error}`));
     });
     worker.on('error', failAll);
@@ -57,11 +70,12 @@ export function startWorkers(count: number, init: WorkerInit): TransformWorker[]
       if (waiting.size > 0) failAll(new AuditlineError('AL_INTERNAL', `transform worker exited with code ${code}`));
     });
     return {
-      transform(batch) {
+      transform(input) {
         const id = seq++;
         return new Promise<TransformedBatch>((resolve, reject) => {
           waiting.set(id, { resolve, reject });
-          worker.postMessage({ seq: id, batch });
+          // Byte chunks own their memory (sources/chunks.ts): moved to the worker, not copied.
+          worker.postMessage({ seq: id, input }, 'bytes' in input ? [input.bytes.buffer as ArrayBuffer] : []);
         });
       },
       terminate: async () => {

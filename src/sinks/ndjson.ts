@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppendFile } from './append-file.js';
+import { idKey, readIdKeys } from './event-ids.js';
 import { byLocation, countIndexed, emptyWriteResult, safeLocation, type EventSink } from './sink.js';
 
 /** Open files kept at once; the least recently used is closed beyond this. */
@@ -22,7 +23,8 @@ export function openNdjsonSink(dir: string): EventSink {
       files.set(path, entry);
       return entry;
     }
-    const ids = existsSync(path) ? idsInFile(path) : new Set<string>();
+    const ids = new Set<string>();
+    if (existsSync(path)) readIdKeys(path, ids);
     entry = { file: new AppendFile(path), ids };
     files.set(path, entry);
     if (files.size > MAX_OPEN_FILES) {
@@ -42,15 +44,16 @@ export function openNdjsonSink(dir: string): EventSink {
         for (const e of group) {
           const day = new Date(e.time).toISOString().slice(0, 10);
           const target = fileFor(location, day);
-          if (target.ids.has(e.id)) {
+          const key = idKey(e.id);
+          if (target.ids.has(key)) {
             result.duplicates++;
             continue;
           }
-          target.ids.add(e.id);
-          const key = join(location, day);
-          const list = chunks.get(key) ?? [];
+          target.ids.add(key);
+          const chunk = join(location, day);
+          const list = chunks.get(chunk) ?? [];
           list.push(e.json);
-          chunks.set(key, list);
+          chunks.set(chunk, list);
           countIndexed(result, location, e.action, e.source);
         }
         for (const [key, lines] of chunks) {
@@ -65,18 +68,4 @@ export function openNdjsonSink(dir: string): EventSink {
       files.clear();
     },
   };
-}
-
-function idsInFile(path: string): Set<string> {
-  const ids = new Set<string>();
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      const id = (JSON.parse(line) as { id?: unknown }).id;
-      if (typeof id === 'string') ids.add(id);
-    } catch {
-      // A torn last line from a crashed run: the event it held will be written again.
-    }
-  }
-  return ids;
 }

@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { AuditlineError } from '../errors.js';
 import { isJsonDocumentName, readJsonArrayBatches, sniffJsonDocument } from './json-array.js';
+import { ByteChunker, type ByteChunk } from './chunks.js';
 import { DEFAULT_BATCH_LINES, DEFAULT_MAX_LINE_BYTES, LineSplitter, type LineBatch } from './lines.js';
 
 /** One input to read: a file (plain or gzip) or stdin. */
@@ -79,6 +80,8 @@ function fileSource(path: string, stats: Stats): InputSource {
 export interface ReadOptions {
   maxLineBytes?: number;
   batchLines?: number;
+  /** Bytes per newline-aligned chunk (readInputChunks) */
+  chunkBytes?: number;
   /** Called with the compressed or raw bytes read so far (for progress) */
   onBytes?: (n: number) => void;
 }
@@ -101,6 +104,30 @@ export async function* readLineBatches(source: InputSource, opts: ReadOptions = 
     throw new AuditlineError('AL_SOURCE_IO', `cannot read "${source.name}": ${(cause as Error).message}`, { file: source.name }, { cause });
   }
   yield* splitter.end();
+}
+
+/** What the reader hands to the transform: newline-aligned bytes, or lines already cut (JSON documents). */
+export type InputChunk = ByteChunk | LineBatch;
+
+/**
+ * Streams one source for the transform pool: line files as newline-aligned byte chunks
+ * (the reading thread never decodes or splits them), JSON documents as element batches.
+ */
+export async function* readInputChunks(source: InputSource, opts: ReadOptions = {}): AsyncGenerator<InputChunk> {
+  const chunker = new ByteChunker(source.name, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.chunkBytes);
+  const stream = source.open();
+  try {
+    const sniffed = isJsonDocumentName(source.name) ? await sniffJsonDocument(stream) : { kind: 'lines' as const, chunks: stream as AsyncIterable<Buffer> };
+    const chunks = counted(sniffed.chunks, opts.onBytes);
+    if (sniffed.kind !== 'lines') {
+      yield* readJsonArrayBatches(source.name, chunks, sniffed.kind, opts);
+      return;
+    }
+    for await (const chunk of chunks) yield* chunker.push(chunk);
+  } catch (cause) {
+    throw new AuditlineError('AL_SOURCE_IO', `cannot read "${source.name}": ${(cause as Error).message}`, { file: source.name }, { cause });
+  }
+  yield* chunker.end();
 }
 
 async function* counted(chunks: AsyncIterable<Buffer>, onBytes: ((n: number) => void) | undefined): AsyncGenerator<Buffer> {

@@ -22,6 +22,17 @@ export const DEFAULT_BATCH_LINES = 4096;
 const OVERSIZED_HEAD_CHARS = 1024;
 
 /**
+ * The part of an oversized line kept for the dead-letter file: its first 1024 characters, taken
+ * from at most its first `maxLineBytes` bytes, so the head is the same however reads cut the line.
+ */
+export function oversizedHead(line: string | Buffer, maxLineBytes: number): string {
+  const limit = Math.min(maxLineBytes, OVERSIZED_HEAD_CHARS * 4);
+  const bytes = typeof line === 'string' ? Buffer.from(line.slice(0, limit)) : line;
+  // StringDecoder.write holds back a character cut in half: the head never ends in U+FFFD by accident.
+  return new StringDecoder('utf8').write(bytes.subarray(0, limit)).slice(0, OVERSIZED_HEAD_CHARS);
+}
+
+/**
  * Splits a byte stream into batches of lines. Chunks are decoded as UTF-8 across
  * boundaries; a line over `maxLineBytes` is not buffered (memory stays flat): only
  * its first bytes and its length are kept and it is reported as oversized.
@@ -39,7 +50,10 @@ export class LineSplitter {
     private readonly source: string,
     private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
     private readonly batchLines = DEFAULT_BATCH_LINES,
-  ) {}
+    firstLine = 1,
+  ) {
+    this.nextLine = this.batchFirstLine = firstLine;
+  }
 
   /** Feeds one chunk; returns the batches it completed (usually zero or one). */
   push(chunk: Buffer | string): LineBatch[] {
@@ -65,6 +79,11 @@ export class LineSplitter {
     return this.lines.length > 0 ? [this.takeBatch()] : [];
   }
 
+  /** The complete lines held so far (the input ended at a newline, more may follow). */
+  flush(): LineBatch[] {
+    return this.lines.length > 0 ? [this.takeBatch()] : [];
+  }
+
   private addPartial(part: string): void {
     if (part === '') return;
     if (this.skipping) {
@@ -74,7 +93,7 @@ export class LineSplitter {
     this.carry = this.carry === '' ? part : this.carry + part;
     // Characters are at most 4 bytes: only measure bytes when the length could exceed the limit.
     if (this.carry.length * 4 > this.maxLineBytes && Buffer.byteLength(this.carry) > this.maxLineBytes) {
-      this.skipping = { bytes: Buffer.byteLength(this.carry), head: this.carry.slice(0, OVERSIZED_HEAD_CHARS) };
+      this.skipping = { bytes: Buffer.byteLength(this.carry), head: oversizedHead(this.carry, this.maxLineBytes) };
       this.carry = '';
     }
   }
@@ -89,7 +108,7 @@ export class LineSplitter {
       let line = this.carry === '' ? tail : this.carry + tail;
       this.carry = '';
       if (line.length * 4 > this.maxLineBytes && Buffer.byteLength(line) > this.maxLineBytes) {
-        this.oversized.push({ index: this.lines.length, bytes: Buffer.byteLength(line), head: line.slice(0, OVERSIZED_HEAD_CHARS) });
+        this.oversized.push({ index: this.lines.length, bytes: Buffer.byteLength(line), head: oversizedHead(line, this.maxLineBytes) });
         line = '';
       }
       if (line.endsWith('\r')) line = line.slice(0, -1);

@@ -124,8 +124,9 @@ describe('ingest into DuckDB', () => {
 
   it('gives the same results with transform worker threads', async () => {
     const dir = tempDir();
-    const one = await ingest([FIXTURES], join(dir, 'a'), { batchLines: 16 });
-    const two = await ingest([FIXTURES], join(dir, 'b'), { batchLines: 16, workers: 2 });
+    // Small chunks: many results in flight across both workers, so order and accounting are exercised.
+    const one = await ingest([FIXTURES], join(dir, 'a'), { chunkBytes: 4096 });
+    const two = await ingest([FIXTURES], join(dir, 'b'), { chunkBytes: 4096, workers: 2 });
     const pick = (s: typeof one) => [s.linesRead, s.eventsIndexed, s.deadLettered, s.filtered, s.byAction, s.byLocation];
     expect(pick(two)).toEqual(pick(one));
   });

@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../src/model/records.js';
+import { packEvents, unpackEvents } from '../../src/run/event-codec.js';
+
+const str = fc.string({ unit: 'binary', maxLength: 30 });
+const event: fc.Arbitrary<StoredEvent> = fc.record({
+  id: fc.uuid(),
+  location: str,
+  service: str,
+  time: fc.integer({ min: 0, max: 4102444800000 }),
+  action: str,
+  outcome: str,
+  severity: str,
+  initiatorId: str,
+  initiatorName: str,
+  sourceAddress: fc.option(str, { nil: null }),
+  targetId: str,
+  targetTypeURI: str,
+  correlationId: fc.option(str, { nil: null }),
+  reasonCode: fc.integer({ min: 0, max: 599 }),
+  dataEvent: fc.boolean(),
+  source: str,
+  line: fc.nat(),
+  json: fc.json(),
+});
+
+describe('event codec (worker → main thread)', () => {
+  it('gives back every field of every event, nulls and empty strings apart', () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 20 }), (events) => {
+        const packed = structuredClone(packEvents(events));
+        expect(unpackEvents(packed)).toEqual(events);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps null and empty string distinct', () => {
+    const [e] = fc.sample(event, { numRuns: 1, seed: 1 });
+    const events = [{ ...e!, sourceAddress: null, correlationId: '' }];
+    const back = unpackEvents(packEvents(events))[0]!;
+    expect(back.sourceAddress).toBeNull();
+    expect(back.correlationId).toBe('');
+  });
+});

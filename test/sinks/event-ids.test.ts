@@ -1,0 +1,34 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { idKey, readIdKeys } from '../../src/sinks/event-ids.js';
+
+const uuid = (i: number) => `${i.toString(16).padStart(8, '0')}-0000-8000-8000-${'0'.repeat(12)}`;
+
+describe('compact id keys', () => {
+  it('packs UUID-shaped ids to 16 characters and keeps other ids apart from them', () => {
+    expect(idKey(uuid(1))).toHaveLength(16);
+    expect(idKey(uuid(1))).not.toBe(idKey(uuid(2)));
+    // A 16-character id from elsewhere can never equal a packed key.
+    const packed = idKey(uuid(7));
+    expect(idKey(packed)).not.toBe(packed);
+    expect(idKey('AT-event-42')).toBe(idKey('AT-event-42'));
+  });
+
+  it('reads every id of a file bigger than one read, including escaped ids and a torn last line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auditline-ids-'));
+    const file = join(dir, 'day.ndjson');
+    const pad = 'p'.repeat(900);
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: uuid(i), pad }));
+    lines.push(JSON.stringify({ id: 'odd"id\\with escapes', pad }));
+    lines.push(JSON.stringify({ action: 'x', id: 'not-first' }));
+    writeFileSync(file, `${lines.join('\n')}\n{"id":"torn`);
+    const keys = new Set<string>();
+    readIdKeys(file, keys);
+    expect(keys.size).toBe(3002);
+    expect(keys.has(idKey(uuid(2999)))).toBe(true);
+    expect(keys.has(idKey('odd"id\\with escapes'))).toBe(true);
+    expect(keys.has(idKey('not-first'))).toBe(true);
+  });
+});
