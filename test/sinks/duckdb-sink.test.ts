@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, expect, it } from 'vitest';
+import { AuditlineError } from '../../src/errors.js';
+import type { StoredEvent } from '../../src/model/records.js';
+import { openStoreReader } from '../../src/sinks/duckdb/read.js';
+import { COLUMNS } from '../../src/sinks/duckdb/schema.js';
+import { openDuckDbSink } from '../../src/sinks/duckdb/sink.js';
+import type { EventSink } from '../../src/sinks/sink.js';
+import { tempDir } from '../helpers/env.js';
+import { queryStore, tablesOf } from '../helpers/store.js';
+
+/** Real DuckDB files in a temporary folder; no mocks. */
+const T0 = Date.parse('2025-11-21T00:00:00.000Z');
+
+/** An event as the transform makes it: the id is a hash of the line, so equal `n` means the same line. */
+function ev(n: number, over: Partial<StoredEvent> = {}): StoredEvent {
+  const h = createHash('sha256').update(`line ${n}`).digest('hex');
+  const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  const e: StoredEvent = {
+    id,
+    location: 'us-south',
+    service: 'kms',
+    time: T0 + n * 1000,
+    action: 'kms.secrets.read',
+    outcome: 'success',
+    severity: 'normal',
+    initiatorId: 'IBMid-1',
+    initiatorName: 'alice@example.com',
+    sourceAddress: n % 2 ? '203.0.113.7' : null,
+    targetId: `crn:v1:bluemix:public:kms:us-south:a/1:2:key:${n}`,
+    targetTypeURI: 'kms/secrets',
+    correlationId: n % 3 ? `corr-${n}` : null,
+    reasonCode: 200,
+    dataEvent: false,
+    source: 'a.log',
+    line: n,
+    json: '',
+    ...over,
+  };
+  e.json = JSON.stringify({ id: e.id, '@timestamp': new Date(e.time).toISOString(), action: e.action, location: e.location, n });
+  return e;
+}
+
+async function count(path: string, table: string): Promise<number> {
+  const [row] = await queryStore(path, `SELECT count(*) AS n FROM ${table}`);
+  return Number(row!.n);
+}
+
+async function withSink<T>(path: string, fn: (sink: EventSink) => Promise<T>): Promise<T> {
+  const sink = await openDuckDbSink(path);
+  try {
+    return await fn(sink);
+  } finally {
+    await sink.close();
+  }
+}
+
+describe('DuckDB sink', () => {
+  it('counts a duplicate within one batch once, as a duplicate', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    const w = await withSink(path, (s) => s.write([ev(1), ev(2), ev(1), ev(1)]));
+    expect(w).toMatchObject({ indexed: 2, duplicates: 2, byLocation: { 'us-south': 2 } });
+    expect(await count(path, 'events_us_south')).toBe(2);
+  });
+
+  it('skips events written by an earlier batch, also when they come back out of time order', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    const [first, second, third] = await withSink(path, async (s) => [
+      await s.write([ev(1), ev(2), ev(3)]),
+      await s.write([ev(3), ev(4)]),
+      // A wide batch whose time range covers everything stored so far.
+      await s.write([ev(100), ev(2), ev(0), ev(4), ev(5)]),
+    ]);
+    expect(first).toMatchObject({ indexed: 3, duplicates: 0 });
+    expect(second).toMatchObject({ indexed: 1, duplicates: 1 });
+    expect(third).toMatchObject({ indexed: 3, duplicates: 2 });
+    expect(await count(path, 'events_us_south')).toBe(7);
+  });
+
+  it('skips events stored by an earlier run (the store reopened)', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    const batch = Array.from({ length: 50 }, (_, i) => ev(i));
+    expect((await withSink(path, (s) => s.write(batch))).indexed).toBe(50);
+    const again = await withSink(path, (s) => s.write([...batch].reverse()));
+    expect(again).toMatchObject({ indexed: 0, duplicates: 50, byLocation: {}, byAction: {}, bySource: {} });
+    expect(await count(path, 'events_us_south')).toBe(50);
+  });
+
+  it('counts only new events, exactly, by location, action and source', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    const w = await withSink(path, async (s) => {
+      await s.write([ev(1, { source: 'a.log' }), ev(2, { source: 'b.log', action: 'kms.secrets.create' })]);
+      return s.write([
+        ev(1, { source: 'a.log' }), // stored already
+        ev(2, { source: 'b.log', action: 'kms.secrets.create' }), // stored already
+        ev(3, { source: 'a.log' }),
+        ev(4, { source: 'b.log', action: 'kms.secrets.create' }),
+        ev(5, { source: 'b.log', action: 'kms.secrets.create' }),
+        ev(5, { source: 'b.log', action: 'kms.secrets.create' }), // twice in the batch
+        ev(6, { source: 'b.log', location: 'eu-de' }),
+      ]);
+    });
+    expect(w).toEqual({
+      indexed: 4,
+      duplicates: 3,
+      byLocation: { 'us-south': 3, 'eu-de': 1 },
+      byAction: { 'kms.secrets.read': 2, 'kms.secrets.create': 2 },
+      bySource: { 'a.log': 1, 'b.log': 3 },
+    });
+  });
+
+  it('writes two locations of one write to their own tables only', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    await withSink(path, (s) => s.write([ev(1), ev(2, { location: 'eu-de' }), ev(3), ev(4, { location: 'eu-de' }), ev(5, { location: 'eu-de' })]));
+    expect(await tablesOf(path)).toEqual(['events_eu_de', 'events_us_south']);
+    for (const [table, location, n] of [['events_us_south', 'us-south', 2], ['events_eu_de', 'eu-de', 3]] as const) {
+      const rows = await queryStore(path, `SELECT location, event->>'location' AS j FROM ${table}`);
+      expect(rows).toHaveLength(n);
+      for (const r of rows) expect(r).toEqual({ location, j: location });
+    }
+  });
+
+  it('stores every column, nulls included, and the event JSON verbatim; the export reader reads it back', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    const events = [ev(1), ev(2), ev(3, { initiatorName: '', targetId: 'é 😀 "quoted" \\ back' })];
+    await withSink(path, (s) => s.write(events));
+    const rows = await queryStore(path, `SELECT * EXCLUDE (event), epoch_ms(event_time)::DOUBLE AS ms, event::VARCHAR AS json FROM events_us_south ORDER BY line`);
+    expect(rows).toEqual(
+      events.map((e) => ({
+        id: e.id, event_time: expect.any(String), ms: e.time, action: e.action, outcome: e.outcome, severity: e.severity, service: e.service,
+        initiator_id: e.initiatorId, initiator_name: e.initiatorName, source_address: e.sourceAddress, target_id: e.targetId,
+        target_type: e.targetTypeURI, correlation_id: e.correlationId, reason_code: e.reasonCode, data_event: e.dataEvent,
+        location: e.location, source: e.source, line: e.line, json: e.json,
+      })),
+    );
+    const reader = await openStoreReader(path);
+    try {
+      const out: string[] = [];
+      for await (const chunk of reader.events({})) out.push(...chunk);
+      expect(out).toEqual(events.map((e) => e.json));
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('rolls a failed write back whole: no rows of any location, and the next write works', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    await withSink(path, async (s) => {
+      // us-south is appended first; the eu-de event then fails (a time DuckDB cannot take).
+      const bad = { ...ev(3, { location: 'eu-de' }), time: Number.NaN };
+      const failing = s.write([ev(1), ev(2), bad]);
+      await expect(failing).rejects.toMatchObject({ code: 'AL_SINK_IO', context: { file: path } });
+      await expect(failing).rejects.toBeInstanceOf(AuditlineError);
+      expect(await s.write([ev(4)])).toMatchObject({ indexed: 1, duplicates: 0 });
+      // The rolled-back events were never stored: writing them again indexes them.
+      expect(await s.write([ev(1), ev(2), ev(3, { location: 'eu-de' })])).toMatchObject({ indexed: 3, duplicates: 0 });
+    });
+    expect(await count(path, 'events_us_south')).toBe(3);
+    expect(await count(path, 'events_eu_de')).toBe(1);
+  });
+
+  it('keeps working on a store created with the PRIMARY KEY schema', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    const old = await DuckDBInstance.create(path);
+    const conn = await old.connect();
+    await conn.run(`CREATE TABLE events_us_south (${COLUMNS.map((c) => `${c.name} ${c.name === 'id' ? 'VARCHAR PRIMARY KEY' : c.type}`).join(', ')})`);
+    const e1 = ev(1);
+    await conn.run(`INSERT INTO events_us_south VALUES ($id, make_timestamptz($t), 'kms.secrets.read', 'success', 'normal', 'kms', 'IBMid-1', 'alice@example.com', '203.0.113.7', $target, 'kms/secrets', 'corr-1', 200, false, 'us-south', 'a.log', 1, $json)`, {
+      id: e1.id,
+      t: e1.time * 1000,
+      target: e1.targetId,
+      json: e1.json,
+    });
+    conn.closeSync();
+    old.closeSync();
+    const w = await withSink(path, (s) => s.write([ev(1), ev(2), ev(2)]));
+    expect(w).toMatchObject({ indexed: 1, duplicates: 2 });
+    expect(await count(path, 'events_us_south')).toBe(2);
+  });
+
+  it('names the file when the store cannot be opened', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'a-folder.duckdb'));
+    const path = join(dir, 'a-folder.duckdb');
+    await expect(openDuckDbSink(path)).rejects.toMatchObject({ code: 'AL_SINK_IO', context: { file: path } });
+  });
+});
