@@ -87,8 +87,28 @@ export interface ReadOptions {
 }
 
 /** Streams one source as line batches: one await per chunk, never per line. */
-export async function* readLineBatches(source: InputSource, opts: ReadOptions = {}): AsyncGenerator<LineBatch> {
-  const splitter = new LineSplitter(source.name, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.batchLines ?? DEFAULT_BATCH_LINES);
+export function readLineBatches(source: InputSource, opts: ReadOptions = {}): AsyncGenerator<LineBatch> {
+  return readSource(source, opts, new LineSplitter(source.name, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.batchLines ?? DEFAULT_BATCH_LINES));
+}
+
+/** What the reader hands to the transform: newline-aligned bytes, or lines already cut (JSON documents). */
+export type InputChunk = ByteChunk | LineBatch;
+
+/**
+ * Streams one source for the transform pool: line files as newline-aligned byte chunks
+ * (the reading thread never decodes or splits them), JSON documents as element batches.
+ */
+export function readInputChunks(source: InputSource, opts: ReadOptions = {}): AsyncGenerator<InputChunk> {
+  return readSource<InputChunk>(source, opts, new ByteChunker(source.name, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.chunkBytes));
+}
+
+/** Cuts a line file's reads into pieces: LineSplitter (lines) or ByteChunker (byte chunks). */
+interface Cutter<T> {
+  push(chunk: Buffer): T[];
+  end(): T[];
+}
+
+async function* readSource<T>(source: InputSource, opts: ReadOptions, cutter: Cutter<T>): AsyncGenerator<T | LineBatch> {
   const stream = source.open();
   try {
     // Issue 4: a `.json`/`.json.gz` file holding one array or a search response is streamed
@@ -99,35 +119,11 @@ export async function* readLineBatches(source: InputSource, opts: ReadOptions = 
       yield* readJsonArrayBatches(source.name, chunks, sniffed.kind, opts);
       return;
     }
-    for await (const chunk of chunks) yield* splitter.push(chunk);
+    for await (const chunk of chunks) yield* cutter.push(chunk);
   } catch (cause) {
     throw new AuditlineError('AL_SOURCE_IO', `cannot read "${source.name}": ${(cause as Error).message}`, { file: source.name }, { cause });
   }
-  yield* splitter.end();
-}
-
-/** What the reader hands to the transform: newline-aligned bytes, or lines already cut (JSON documents). */
-export type InputChunk = ByteChunk | LineBatch;
-
-/**
- * Streams one source for the transform pool: line files as newline-aligned byte chunks
- * (the reading thread never decodes or splits them), JSON documents as element batches.
- */
-export async function* readInputChunks(source: InputSource, opts: ReadOptions = {}): AsyncGenerator<InputChunk> {
-  const chunker = new ByteChunker(source.name, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.chunkBytes);
-  const stream = source.open();
-  try {
-    const sniffed = isJsonDocumentName(source.name) ? await sniffJsonDocument(stream) : { kind: 'lines' as const, chunks: stream as AsyncIterable<Buffer> };
-    const chunks = counted(sniffed.chunks, opts.onBytes);
-    if (sniffed.kind !== 'lines') {
-      yield* readJsonArrayBatches(source.name, chunks, sniffed.kind, opts);
-      return;
-    }
-    for await (const chunk of chunks) yield* chunker.push(chunk);
-  } catch (cause) {
-    throw new AuditlineError('AL_SOURCE_IO', `cannot read "${source.name}": ${(cause as Error).message}`, { file: source.name }, { cause });
-  }
-  yield* chunker.end();
+  yield* cutter.end();
 }
 
 async function* counted(chunks: AsyncIterable<Buffer>, onBytes: ((n: number) => void) | undefined): AsyncGenerator<Buffer> {
