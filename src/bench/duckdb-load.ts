@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { CLI_NODE_FLAGS } from '../cli/node-flags.js';
 import type { ActivityTrackerEvent } from '../model/event.js';
 import type { StoredEvent } from '../model/records.js';
 import { byLocation, countIndexed, emptyWriteResult, type EventSink, type WriteResult } from '../sinks/sink.js';
@@ -16,7 +17,7 @@ import { toStored } from '../transforms/transform.js';
 
 /**
  * Issue 5: how fast can Node load events into DuckDB? Each method runs in its own process
- * (peak RSS is its own, `--max-old-space-size=256` like the CLI) on the same events, written by
+ * (peak RSS is its own, the CLI's V8 flags) on the same events, written by
  * `auditline ingest <corpus> --out DIR` and merged in line order (see ARCHITECTURE.md). Methods
  * alternate within a round so that a noisy, shared machine hurts them alike; compare ratios.
  *
@@ -67,7 +68,7 @@ if (args.child) {
     for (const m of round % 2 ? [...methods].reverse() : methods) {
       let r: Outcome;
       try {
-        const out = execFileSync(process.execPath, ['--max-old-space-size=256', fileURLToPath(import.meta.url), ...passOn, '--child', m], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+        const out = execFileSync(process.execPath, [...CLI_NODE_FLAGS, fileURLToPath(import.meta.url), ...passOn, '--child', m], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
         r = JSON.parse(out.trim().split('\n').pop()!) as Outcome;
       } catch {
         process.stderr.write(`  round ${round + 1} ${m}: FAILED\n`);

@@ -55,7 +55,14 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
   let instance: DuckDBInstance;
   let conn: DuckDBConnection;
   try {
-    instance = await DuckDBInstance.create(':memory:', { threads: String(t.threads), checkpoint_threshold: t.checkpointThreshold, memory_limit: t.memoryLimit });
+    // write_buffer_row_group_count 1: a transaction's new row groups are flushed one at a time, not
+    // buffered five at a time (sink alone, 400k events: ~330 → ~300-315 MiB peak RSS, no slower).
+    instance = await DuckDBInstance.create(':memory:', {
+      threads: String(t.threads),
+      checkpoint_threshold: t.checkpointThreshold,
+      memory_limit: t.memoryLimit,
+      write_buffer_row_group_count: '1',
+    });
     conn = await instance.connect();
     // Storage v1.2 is the first with ZSTD for strings (schema.ts). Attaching an older store upgrades its
     // version tag (DuckDB before 1.2 can no longer open it); its data stays as it is.
