@@ -4,6 +4,7 @@
  * line), `--apikey ...` on a command line. The name decides, by the same rules as for fields;
  * values.ts reads the value.
  */
+import { isIPv6 } from 'node:net';
 import type { FieldRules } from './field-rules.js';
 import type { RedactContext } from './marks.js';
 import { redactValueAt, type Replacement } from './values.js';
@@ -137,13 +138,29 @@ function cheapReject(s: string, runStart: number, sep: number, c: number): boole
 function redactPairAt(s: string, sep: number, floor: number, ctx: RedactContext, rules: FieldRules): (Replacement & { valueStart: number }) | undefined {
   const at = nameBefore(s, sep, floor);
   if (at === undefined) return undefined;
-  if (s.charCodeAt(sep) === COLON && isColonChain(s, at.start)) return undefined;
+  if (s.charCodeAt(sep) === COLON && (isColonChain(s, at.start) || (!at.quoted && isIpv6At(s, at.start)))) return undefined;
   const rule = rules.classify(at.name) ?? (at.alternative === undefined ? undefined : rules.classify(at.alternative));
   if (rule === undefined) return undefined;
   let start = sep + 1;
   while (start < s.length && (s.charCodeAt(start) === 32 || s.charCodeAt(start) === 9)) start++;
   const r = redactValueAt(s, start, at.run, at.quoted, rule, ctx);
   return r === undefined ? undefined : { ...r, valueStart: start };
+}
+
+/** Characters an IPv6 address is written with (with an embedded IPv4 tail). */
+const IPV6_CHARS = /^[0-9A-Fa-f:.]*/;
+/** `aad:0:0::1`: a name that is a group of hex digits, then a colon, may be an IPv6 address, not `aad: value`. */
+const HEX_GROUP_NAME = /^[0-9A-Fa-f]{1,4}:/;
+
+/**
+ * True when the text at `start` is an IPv6 address whose first group reads as a secret's name
+ * (found by the property test: `aad:0:0:0:0:0:0.0.0.0`). The whole address must parse, so
+ * `aad:dGVzdA==` or `aad:deadbeef` (not addresses) are still read as `aad` values.
+ */
+function isIpv6At(s: string, start: number): boolean {
+  const tail = s.slice(start, start + 46); // the longest IPv6 text is 45 characters
+  if (!HEX_GROUP_NAME.test(tail)) return false;
+  return isIPv6(IPV6_CHARS.exec(tail)![0]);
 }
 
 /** `--apikey VALUE`, `--password=VALUE` command-line flags whose name is a secret's. */

@@ -97,6 +97,17 @@ describe('values in text, by how they are written', () => {
     expect(counts).toEqual({ 'kv-secret': 3 });
   });
 
+  it('keeps an IPv6 address whose first group reads as a secret name, and still redacts that name\'s values', () => {
+    // Found by the property test (seed -798824758): `aad` is a secret name and a group of hex digits.
+    expect(redactTextWithCounts('{"ref_0":"aad:0:0:0:0:0:0.0.0.0"}').out).toBe('{"ref_0":"aad:0:0:0:0:0:0.0.0.0"}');
+    expect(redactTextWithCounts('from aad:1::5 via fe80::1').out).toBe('from aad:1::5 via fe80::1');
+    // Not addresses: read as `aad` values as before.
+    for (const value of ['dGVzdA==', 'deadbeef', 'dead:beef:zz']) {
+      expect(redactTextWithCounts(`aad:${value} sent`).out).toBe(`aad:${markOf('kv-secret', value.split(' ')[0]!)} sent`);
+    }
+    expect(redactTextWithCounts('{"aad":"0:0::1"}').out).toBe(`{"aad":"${markOf('kv-secret', '0:0::1')}"}`);
+  });
+
   it('redacts a value cut off by truncation to the end of the text', () => {
     expect(redactTextWithCounts('{"id":"x","plaintext":"c2VjcmV0IGRl').out).toBe(`{"id":"x","plaintext":"${markOf('kv-secret', 'c2VjcmV0IGRl')}`);
     expect(redactTextWithCounts('{"aad":["one","tw').out).toBe(`{"aad":["${markOf('kv-secret', 'one')}","${markOf('kv-secret', 'tw')}`);
