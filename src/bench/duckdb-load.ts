@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CLI_NODE_FLAGS } from '../cli/node-flags.js';
@@ -12,7 +12,7 @@ import type { ActivityTrackerEvent } from '../model/event.js';
 import type { StoredEvent } from '../model/records.js';
 import { byLocation, countIndexed, emptyWriteResult, type EventSink, type WriteResult } from '../sinks/sink.js';
 import { COLUMNS, createTableSql, tableOf } from '../sinks/duckdb/schema.js';
-import { DEFAULT_TUNING, openDuckDbSink, type DuckDbTuning } from '../sinks/duckdb/sink.js';
+import { appendRows, DEFAULT_TUNING, openDuckDbSink, type DuckDbTuning } from '../sinks/duckdb/sink.js';
 import { toStored } from '../transforms/transform.js';
 
 /**
@@ -278,30 +278,4 @@ async function openStageSink(path: string, dir: string, o: { pk: boolean; tuned:
       instance.closeSync();
     },
   };
-}
-
-/** The row appender as the sink used it before issue 5. */
-function appendRows(a: DuckDBAppender, events: StoredEvent[]): void {
-  const nullable = (v: string | null) => (v === null ? a.appendNull() : a.appendVarchar(v));
-  for (const e of events) {
-    a.appendVarchar(e.id);
-    a.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(Math.round(e.time * 1000))));
-    a.appendVarchar(e.action);
-    a.appendVarchar(e.outcome);
-    a.appendVarchar(e.severity);
-    a.appendVarchar(e.service);
-    a.appendVarchar(e.initiatorId);
-    a.appendVarchar(e.initiatorName);
-    nullable(e.sourceAddress);
-    a.appendVarchar(e.targetId);
-    a.appendVarchar(e.targetTypeURI);
-    nullable(e.correlationId);
-    a.appendInteger(e.reasonCode);
-    a.appendBoolean(e.dataEvent);
-    a.appendVarchar(e.location);
-    a.appendVarchar(e.source);
-    a.appendInteger(e.line);
-    a.appendVarchar(e.json);
-    a.endRow();
-  }
 }

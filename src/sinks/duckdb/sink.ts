@@ -147,7 +147,7 @@ function appendNullable(a: DuckDBAppender, value: string | null): void {
  * rows either way, 3 alternating runs each; ENUM-coded repeating strings did not help either): DuckDB's
  * table append and compression cost several times what the appender calls do.
  */
-function appendRows(a: DuckDBAppender, events: StoredEvent[]): void {
+export function appendRows(a: DuckDBAppender, events: StoredEvent[]): void {
   for (const e of events) {
     a.appendVarchar(e.id);
     a.appendTimestampTZ(new DuckDBTimestampTZValue(micros(e.time)));
