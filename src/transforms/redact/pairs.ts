@@ -138,9 +138,12 @@ function cheapReject(s: string, runStart: number, sep: number, c: number): boole
 function redactPairAt(s: string, sep: number, floor: number, ctx: RedactContext, rules: FieldRules): (Replacement & { valueStart: number }) | undefined {
   const at = nameBefore(s, sep, floor);
   if (at === undefined) return undefined;
-  if (s.charCodeAt(sep) === COLON && (isColonChain(s, at.start) || (!at.quoted && isIpv6At(s, at.start)))) return undefined;
+  const colon = s.charCodeAt(sep) === COLON;
+  if (colon && isColonChain(s, at.start)) return undefined;
   const rule = rules.classify(at.name) ?? (at.alternative === undefined ? undefined : rules.classify(at.alternative));
   if (rule === undefined) return undefined;
+  // Only once the name is a secret's: most candidate pairs are rejected above without this test.
+  if (colon && !at.quoted && isIpv6At(s, at.start)) return undefined;
   let start = sep + 1;
   while (start < s.length && (s.charCodeAt(start) === 32 || s.charCodeAt(start) === 9)) start++;
   const r = redactValueAt(s, start, at.run, at.quoted, rule, ctx);
