@@ -76,7 +76,7 @@ export class LineSplitter {
     const rest = this.decoder.end();
     if (rest) this.addPartial(rest);
     if (this.carry !== '' || this.skipping) this.endLine('');
-    return this.lines.length > 0 ? [this.takeBatch()] : [];
+    return this.flush();
   }
 
   /** The complete lines held so far (the input ended at a newline, more may follow). */
