@@ -88,10 +88,10 @@ export function classifyRequest(record: Record<string, unknown>, pipelines: Comp
   };
 }
 
-/** Epoch milliseconds (number or numeric string) or an ISO 8601 string. */
 /** The largest instant a Date can hold; beyond it formatting throws, which would fail the whole batch. */
 const MAX_DATE_MS = 8.64e15;
 
+/** Epoch milliseconds (number or numeric string) or an ISO 8601 string. */
 export function parseTime(value: unknown): number | undefined {
   if (typeof value === 'number') return inDateRange(value);
   if (typeof value !== 'string' || value === '') return undefined;
