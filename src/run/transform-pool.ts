@@ -1,6 +1,5 @@
 import type { TransformedBatch } from '../model/records.js';
-import { linesOfChunk } from '../sources/chunks.js';
-import type { InputChunk } from '../sources/file.js';
+import { lineBatchOf, type InputChunk } from '../sources/file.js';
 import type { TransformBatch } from '../transforms/transform.js';
 import { startWorkers, type WorkerInit } from './worker-pool.js';
 
@@ -42,7 +41,7 @@ function localPool(transform: TransformBatch, maxLineBytes: number | undefined):
       };
       return {
         async submit(input) {
-          ready.push(transform('bytes' in input ? linesOfChunk(input, maxLineBytes) : input));
+          ready.push(transform(lineBatchOf(input, maxLineBytes)));
         },
         takeReady: take,
         takeAll: async () => take(),

@@ -2,8 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadPipelines } from '../config/compile-pipeline.js';
 import { formatByName } from '../formats/registry.js';
 import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
-import { linesOfChunk } from '../sources/chunks.js';
-import type { InputChunk } from '../sources/file.js';
+import { lineBatchOf, type InputChunk } from '../sources/file.js';
 import { createRedactor } from '../transforms/redact/index.js';
 import { createTransformer } from '../transforms/transform.js';
 import { createEventValidator } from '../transforms/validate/validate.js';
@@ -24,8 +23,7 @@ const transform = createTransformer({
 
 parentPort!.on('message', (msg: { seq: number; input: InputChunk }) => {
   try {
-    const batch = 'bytes' in msg.input ? linesOfChunk(msg.input, init.maxLineBytes) : msg.input;
-    const { source, events, rejects, counts } = transform(batch);
+    const { source, events, rejects, counts } = transform(lineBatchOf(msg.input, init.maxLineBytes));
     const result: WorkerResult = { source, packed: packEvents(events), rejects, counts };
     parentPort!.postMessage({ seq: msg.seq, result }, transferablesOf(result.packed));
   } catch (e) {

@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { AuditlineError } from '../errors.js';
 import { isJsonDocumentName, readJsonArrayBatches, sniffJsonDocument } from './json-array.js';
-import { ByteChunker, type ByteChunk } from './chunks.js';
+import { ByteChunker, linesOfChunk, type ByteChunk } from './chunks.js';
 import { DEFAULT_BATCH_LINES, DEFAULT_MAX_LINE_BYTES, LineSplitter, type LineBatch } from './lines.js';
 
 /** One input to read: a file (plain or gzip) or stdin. */
@@ -93,6 +93,11 @@ export function readLineBatches(source: InputSource, opts: ReadOptions = {}): As
 
 /** What the reader hands to the transform: newline-aligned bytes, or lines already cut (JSON documents). */
 export type InputChunk = ByteChunk | LineBatch;
+
+/** The lines of an input chunk, on whichever thread runs the transform. */
+export function lineBatchOf(input: InputChunk, maxLineBytes: number | undefined): LineBatch {
+  return 'bytes' in input ? linesOfChunk(input, maxLineBytes) : input;
+}
 
 /**
  * Streams one source for the transform pool: line files as newline-aligned byte chunks
