@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CLI_NODE_FLAGS } from '../cli/node-flags.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../cli/node-flags.js';
 import type { ActivityTrackerEvent } from '../model/event.js';
 import type { StoredEvent } from '../model/records.js';
 import { byLocation, countIndexed, emptyWriteResult, type EventSink, type WriteResult } from '../sinks/sink.js';
@@ -68,7 +68,7 @@ if (args.child) {
     for (const m of round % 2 ? [...methods].reverse() : methods) {
       let r: Outcome;
       try {
-        const out = execFileSync(process.execPath, [...CLI_NODE_FLAGS, fileURLToPath(import.meta.url), ...passOn, '--child', m], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+        const out = execFileSync(process.execPath, [...CLI_NODE_FLAGS, fileURLToPath(import.meta.url), ...passOn, '--child', m], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20, env: { ...process.env, ...CLI_NODE_ENV } });
         r = JSON.parse(out.trim().split('\n').pop()!) as Outcome;
       } catch {
         process.stderr.write(`  round ${round + 1} ${m}: FAILED\n`);

@@ -5,7 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { writeCorpus } from '../fixtures/generate-main.js';
 import { writeEventArray } from '../sources/json-array.js';
-import { CLI_NODE_FLAGS } from '../cli/node-flags.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../cli/node-flags.js';
 import { ARRAY_STAGES, STAGES } from './stage.js';
 
 /**
@@ -47,7 +47,7 @@ const rows: Row[] = [];
 
 for (const stage of names) {
   const input = ARRAY_STAGES.has(stage) ? arrayCorpus : corpus;
-  const out = execFileSync(process.execPath, [...CLI_NODE_FLAGS, stageScript, stage, input], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [...CLI_NODE_FLAGS, stageScript, stage, input], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...CLI_NODE_ENV } });
   const r = JSON.parse(out.trim().split('\n').pop()!) as { lines: number; ms: number; maxRssMiB: number };
   const inputBytes = statSync(input).size;
   rows.push({ stage, lines: r.lines, ms: r.ms, linesPerSec: r.lines / (r.ms / 1000), mibPerSec: inputBytes / (1 << 20) / (r.ms / 1000), maxRssMiB: r.maxRssMiB });

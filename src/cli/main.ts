@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-old-space-size=256 --max-semi-space-size=8
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-old-space-size=256 --max-semi-space-size=8
 // Why these flags: cli/node-flags.ts.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';

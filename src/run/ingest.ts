@@ -4,14 +4,15 @@ import PQueue from 'p-queue';
 import { AuditlineError } from '../errors.js';
 import { loadHmacKey } from '../secrets/hmac-key.js';
 import { openDeadLetter } from '../sinks/dead-letter.js';
-import { openDuckDbSink } from '../sinks/duckdb/sink.js';
+import { DEFAULT_TUNING, openDuckDbSink } from '../sinks/duckdb/sink.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
-import type { StoredEvent, TransformedBatch } from '../model/records.js';
+import type { TransformedBatch } from '../model/records.js';
 import type { EventSink } from '../sinks/sink.js';
 import { expandInputs, readInputChunks } from '../sources/file.js';
 import { isJsonDocumentName } from '../sources/json-array.js';
 import { accountingHolds, addBatchCounts, addTo, emptySummary, type RunSummary } from './summary.js';
 import { prepareTransform } from './setup.js';
+import { SinkBatch, type SinkBatchPolicy } from './sink-batch.js';
 import { createTransformPool, type TransformPool } from './transform-pool.js';
 
 export interface IngestOptions {
@@ -43,13 +44,13 @@ export interface IngestOptions {
 /** Sink writes waiting behind the one in progress: one overlaps transform and commit; more only holds memory. */
 const MAX_PENDING_WRITES = 1;
 /**
- * Events per sink write (one DuckDB transaction). 16,384 events over a handful of locations bring each
- * table more than a row group (2,048 rows), so DuckDB compresses them straight into the file instead of
- * through the WAL and a later checkpoint: sink alone on 400k events, 20.8k → 27.6k rows/s and 389 → 335 MiB
- * peak RSS against 8,192 (`node dist/bench/duckdb-load.js --batch N`); whole run on 1M lines without workers,
- * 150 → 127 s of CPU and 507 → 448 MB. 32,768 was faster still (31.9k) but 420 MiB.
+ * When a sink write is cut (run/sink-batch.ts): once each location has a DuckDB row group (2,048 rows),
+ * at 16,384 events at most. 16,384 against a fixed 8,192 over the bench corpus's five-plus locations, where
+ * 8,192 left each table under a row group: sink alone on 400k events, 20.8k → 27.6k rows/s and 389 → 335 MiB
+ * peak RSS (`node dist/bench/duckdb-load.js --batch N`); whole run on 1M lines without workers, 150 → 127 s
+ * of CPU and 507 → 448 MB. 32,768 was faster still (31.9k) but 420 MiB.
  */
-const SINK_BATCH_EVENTS = 16_384;
+const SINK_BATCH_POLICY: SinkBatchPolicy = { rowsPerLocation: DEFAULT_TUNING.rowGroupRows, maxEvents: 16_384 };
 
 /** Below this much input, starting workers (~1-2 s each to compile pipelines) costs more than it saves. */
 const WORKERS_MIN_INPUT_BYTES = 32 * 1024 * 1024;
@@ -91,15 +92,11 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
   let writeFailure: unknown;
   let bytesRead = 0;
   // Transform batches are small (latency, worker messages); sink writes are large (one commit each).
-  let pending: StoredEvent[] = [];
-  let pendingBySource = new Map<string, number>();
+  const pending = new SinkBatch(SINK_BATCH_POLICY);
 
   const flush = async () => {
-    if (pending.length === 0) return;
-    const events = pending;
-    const submitted = pendingBySource;
-    pending = [];
-    pendingBySource = new Map();
+    if (pending.size === 0) return;
+    const { events, bySource: submitted } = pending.take();
     await writes.onSizeLessThan(MAX_PENDING_WRITES);
     if (writeFailure) throw writeFailure;
     writes
@@ -127,9 +124,8 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
     counts.deadLettered += out.rejects.length;
     summary.deadLettered += out.rejects.length;
     deadLetter.write(out.rejects);
-    for (const e of out.events) pending.push(e);
-    pendingBySource.set(out.source, (pendingBySource.get(out.source) ?? 0) + out.events.length);
-    if (pending.length >= SINK_BATCH_EVENTS) await flush();
+    pending.add(out.source, out.events);
+    if (pending.full()) await flush();
   };
 
   try {
