@@ -181,21 +181,6 @@ describe('DuckDB sink', () => {
     expect(await count(path, 'events_us_south')).toBe(2);
   });
 
-  it('re-attaches the store between writes without losing rows or forgetting what it holds', async () => {
-    const path = join(tempDir(), 'store.duckdb');
-    const sink = await openDuckDbSink(path, { reattachEveryRows: 3 });
-    try {
-      // Each write crosses the threshold, so the next one runs on a freshly attached store.
-      expect(await sink.write([ev(1), ev(2), ev(3, { location: 'eu-de' })])).toMatchObject({ indexed: 3, duplicates: 0 });
-      expect(await sink.write([ev(4), ev(5), ev(6)])).toMatchObject({ indexed: 3, duplicates: 0 });
-      expect(await sink.write([ev(1), ev(3, { location: 'eu-de' }), ev(7)])).toMatchObject({ indexed: 1, duplicates: 2 });
-    } finally {
-      await sink.close();
-    }
-    expect(await count(path, 'events_us_south')).toBe(6);
-    expect(await count(path, 'events_eu_de')).toBe(1);
-  });
-
   it('names the file when the store cannot be opened', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'a-folder.duckdb'));

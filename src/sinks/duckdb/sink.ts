@@ -33,17 +33,9 @@ export interface DuckDbTuning {
    * ~355 / ~390 / ~420 MB with 64 / 128 / 192 MB; 1M rows load with 64 MB (the PRIMARY KEY needed 128).
    */
   memoryLimit: string;
-  /**
-   * Rows after which the store is detached and attached again (between two writes). DuckDB keeps
-   * in memory what it knows of every row group this session wrote (outside the buffer pool that
-   * memoryLimit bounds), so the process grew with the table: 3M synthetic events in 2,048-row groups,
-   * memory outside the JS heap 180 → 231 MB; attached afresh every ~500k rows it stayed at 181-190 MB,
-   * peak RSS 410 → 365 MB, no slower (98 vs 100 s).
-   */
-  reattachEveryRows: number;
 }
 
-export const DEFAULT_TUNING: DuckDbTuning = { rowGroupRows: 2048, threads: 1, checkpointThreshold: '16MB', memoryLimit: '64MB', reattachEveryRows: 524_288 };
+export const DEFAULT_TUNING: DuckDbTuning = { rowGroupRows: 2048, threads: 1, checkpointThreshold: '16MB', memoryLimit: '64MB' };
 
 /**
  * The embedded default store: one table per location, no index. Per write and location, in one
@@ -77,7 +69,6 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
     throw new AuditlineError('AL_SINK_IO', `cannot open DuckDB store "${path}": ${(cause as Error).message}`, { file: path }, { cause });
   }
   const knownTables = new Set<string>();
-  let rowsSinceAttach = 0;
 
   async function writeLocation(location: string, events: StoredEvent[], result: WriteResult): Promise<void> {
     const table = tableOf(location);
@@ -128,17 +119,6 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
         await conn.run('ROLLBACK').catch(() => undefined);
         knownTables.clear(); // a CREATE TABLE in this transaction is rolled back too
         throw new AuditlineError('AL_SINK_IO', `DuckDB write failed: ${(cause as Error).message}`, { file: path }, { cause });
-      }
-      rowsSinceAttach += result.indexed;
-      if (rowsSinceAttach >= t.reattachEveryRows) {
-        rowsSinceAttach = 0;
-        try {
-          await conn.run('USE memory');
-          await conn.run('DETACH store'); // checkpoints the store and frees what the session held of it
-          await attachStore(conn, path, t);
-        } catch (cause) {
-          throw new AuditlineError('AL_SINK_IO', `cannot re-attach DuckDB store "${path}": ${(cause as Error).message}`, { file: path }, { cause });
-        }
       }
       return result;
     },
