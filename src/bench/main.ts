@@ -1,6 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { writeCorpus } from '../fixtures/generate-main.js';
@@ -36,20 +37,44 @@ if (!existsSync(corpus)) {
   await writeCorpus(corpus, args.lines);
 }
 const bytes = statSync(corpus).size;
+const execFileAsync = promisify(execFile);
 const stageScript = fileURLToPath(new URL('./stage.js', import.meta.url));
 const arrayCorpus = `bench/corpus/array-${args['array-gb']}gb.json`;
 if (args['array-gb'] > 0 && !existsSync(arrayCorpus)) {
   process.stderr.write(`generating ${arrayCorpus}...\n`);
   await writeEventArray(arrayCorpus, args['array-gb'] * 1024 ** 3);
 }
-const names = (args.only ? args.only.split(',') : Object.keys(STAGES)).filter((n) => !ARRAY_STAGES.has(n) || args['array-gb'] > 0);
+/**
+ * Not a stage of ours: two single-thread transforms in two processes at once, over the same corpus.
+ * Nothing is shared, so their combined lines/s is what this machine's cores give two independent
+ * transforms: the ceiling for transform-2-workers (V8's GC threads and the VM's cores are shared).
+ */
+const TWO_PROCESSES = 'transform-2-processes';
+const names = (args.only ? args.only.split(',') : [...Object.keys(STAGES), TWO_PROCESSES]).filter((n) => !ARRAY_STAGES.has(n) || args['array-gb'] > 0);
 const rows: Row[] = [];
+
+interface StageResult {
+  lines: number;
+  ms: number;
+  maxRssMiB: number;
+}
+
+async function runStage(stage: string, input: string): Promise<StageResult> {
+  const { stdout } = await execFileAsync(process.execPath, [...CLI_NODE_FLAGS, stageScript, stage, input], { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, ...CLI_NODE_ENV } });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as StageResult;
+}
 
 for (const stage of names) {
   const input = ARRAY_STAGES.has(stage) ? arrayCorpus : corpus;
-  const out = execFileSync(process.execPath, [...CLI_NODE_FLAGS, stageScript, stage, input], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...CLI_NODE_ENV } });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { lines: number; ms: number; maxRssMiB: number };
-  const inputBytes = statSync(input).size;
+  let r: StageResult;
+  if (stage === TWO_PROCESSES) {
+    const both = await Promise.all([runStage('transform-1-thread', input), runStage('transform-1-thread', input)]);
+    // Combined: all lines over the slower one's time; both processes' memory.
+    r = { lines: both[0]!.lines + both[1]!.lines, ms: Math.max(both[0]!.ms, both[1]!.ms), maxRssMiB: both[0]!.maxRssMiB + both[1]!.maxRssMiB };
+  } else {
+    r = await runStage(stage, input);
+  }
+  const inputBytes = statSync(input).size * (stage === TWO_PROCESSES ? 2 : 1);
   rows.push({ stage, lines: r.lines, ms: r.ms, linesPerSec: r.lines / (r.ms / 1000), mibPerSec: inputBytes / (1 << 20) / (r.ms / 1000), maxRssMiB: r.maxRssMiB });
   process.stderr.write(`  ${stage}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s\n`);
 }
@@ -86,6 +111,8 @@ const get = (s: string) => rows.find((r) => r.stage === s)?.linesPerSec;
 const ratios = {
   transformToFloor: ratio(get('transform-1-thread'), floor?.linesPerSec),
   workersToOneThread: ratio(get('transform-2-workers'), get('transform-1-thread')),
+  twoProcessesToOneThread: ratio(get(TWO_PROCESSES), get('transform-1-thread')),
+  workersToTwoProcesses: ratio(get('transform-2-workers'), get(TWO_PROCESSES)),
   redactionCost: ratio(get('transform-1-thread'), get('transform-no-redaction')),
   e2eDuckdbLinesPerSec: get('e2e-duckdb-2-workers') ?? get('e2e-duckdb-1-thread'),
   toJq: ratio(get('transform-2-workers') ?? get('transform-1-thread'), get('jq -c reshape')),
