@@ -64,7 +64,10 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
       write_buffer_row_group_count: '1',
     });
     conn = await instance.connect();
-    await attachStore(conn, path, t);
+    // Storage v1.2 is the first with ZSTD for strings (schema.ts). Attaching an older store upgrades its
+    // version tag (DuckDB before 1.2 can no longer open it); its data stays as it is.
+    await conn.run(`ATTACH '${path.replace(/'/g, "''")}' AS store (STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${t.rowGroupRows})`);
+    await conn.run('USE store');
   } catch (cause) {
     throw new AuditlineError('AL_SINK_IO', `cannot open DuckDB store "${path}": ${(cause as Error).message}`, { file: path }, { cause });
   }
@@ -127,15 +130,6 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
       instance.closeSync();
     },
   };
-}
-
-/**
- * Storage v1.2 is the first with ZSTD for strings (schema.ts). Attaching an older store upgrades its
- * version tag (DuckDB before 1.2 can no longer open it); its data stays as it is.
- */
-async function attachStore(conn: DuckDBConnection, path: string, t: DuckDbTuning): Promise<void> {
-  await conn.run(`ATTACH '${path.replace(/'/g, "''")}' AS store (STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${t.rowGroupRows})`);
-  await conn.run('USE store');
 }
 
 function micros(ms: number): bigint {
