@@ -8,6 +8,7 @@ import { writeCorpus } from '../fixtures/generate-main.js';
 import { writeEventArray } from '../sources/json-array.js';
 import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../cli/node-flags.js';
 import { ARRAY_STAGES, STAGES } from './stage.js';
+import type { UnitCosts } from './unit-costs.js';
 
 /**
  * `npm run bench [-- --lines N --only a,b]`: the performance report. Every stage runs in
@@ -91,22 +92,30 @@ if (jq.status === 0) {
 const floor = rows.find((r) => r.stage === 'floor');
 for (const r of rows) if (floor) r.ratioToFloor = r.linesPerSec / floor.linesPerSec;
 
-// Per-stage cost from the cumulative chain: time(prefix k) - time(prefix k-1).
-const chain = rows.filter((r) => r.stage.startsWith('chain:'));
-const stageCosts = chain.slice(1).map((r, i) => {
-  const usPerLine = ((r.ms - chain[i]!.ms) * 1000) / r.lines;
-  return { stage: r.stage.replace('chain:+', ''), usPerLine, linesPerSec: usPerLine > 0 ? 1e6 / usPerLine : Infinity };
-});
+// Each step of the transform alone, in one process (unit-costs.ts), with the CLI's V8 flags but a heap
+// that holds every step's prepared input at once (the CLI's 256 MB would not).
+const unitScript = fileURLToPath(new URL('./unit-costs.js', import.meta.url));
+const unit = JSON.parse(execFileSync(process.execPath, [...CLI_NODE_FLAGS, '--max-old-space-size=2048', unitScript, corpus], { encoding: 'utf8', env: { ...process.env, ...CLI_NODE_ENV } }).trim()) as UnitCosts;
+const floorUs = floor ? 1e6 / floor.linesPerSec : undefined;
+/**
+ * What every line must cost beyond the floor, whatever the code: the SHA-256 that makes its id, the
+ * HMACs of its secrets, and serialising an event instead of the (smaller) record. The floor over the
+ * floor plus that is the best ratio to the floor any transform of these lines can reach on this machine.
+ */
+const u = unit.usPerLine;
+const mandatoryUs = u.lineId! + u.fingerprints! + u.stringifyEvent! - u.stringifyRecord!;
+const transformCeiling = floorUs ? floorUs / (floorUs + mandatoryUs) : undefined;
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 console.log(`corpus: ${corpus} (${args.lines} lines, ${(bytes / (1 << 20)).toFixed(1)} MiB, ${(bytes / args.lines).toFixed(0)} bytes/line), node ${process.version}`);
 console.log(`${pad('stage', 26)}${pad('lines/s', 12)}${pad('MiB/s', 9)}${pad('peak RSS MiB', 14)}ratio to floor`);
 for (const r of rows) console.log(`${pad(r.stage, 26)}${pad(num(r.linesPerSec), 12)}${pad(num(r.mibPerSec, 1), 9)}${pad(num(r.maxRssMiB), 14)}${num(r.ratioToFloor ?? NaN, 2)}`);
-if (stageCosts.length) {
-  console.log('\nper-stage cost (difference of cumulative chain prefixes):');
-  for (const c of stageCosts) console.log(`  ${pad(c.stage, 16)}${pad(num(c.usPerLine, 2), 8)}us/line  (${num(c.linesPerSec)} lines/s alone)`);
-}
+console.log(`\neach step alone (${unit.lines} lines, one process, median of rounds), us/line; ${unit.fingerprintsPerLine.toFixed(2)} HMACs/line:`);
+for (const [step, us] of Object.entries(u)) console.log(`  ${pad(step, 16)}${num(us, 2)}`);
+const sumOfSteps = ['parse', 'redactRecord', 'classify', 'lineId', 'build', 'redactEvent', 'validate', 'toStored'].reduce((a, k) => a + u[k]!, 0);
+console.log(`  ${pad('sum of steps', 16)}${num(sumOfSteps, 2)}  (the whole transform over the same lines: ${num(unit.wholeTransformUsPerLine, 2)})`);
+if (floorUs) console.log(`  mandatory beyond the floor (lineId + fingerprints + stringifyEvent - stringifyRecord): ${num(mandatoryUs, 2)}; floor ${num(floorUs, 2)}`);
 const get = (s: string) => rows.find((r) => r.stage === s)?.linesPerSec;
 const ratios = {
   transformToFloor: ratio(get('transform-1-thread'), floor?.linesPerSec),
@@ -115,11 +124,13 @@ const ratios = {
   workersToTwoProcesses: ratio(get('transform-2-workers'), get(TWO_PROCESSES)),
   redactionCost: ratio(get('transform-1-thread'), get('transform-no-redaction')),
   e2eDuckdbLinesPerSec: get('e2e-duckdb-2-workers') ?? get('e2e-duckdb-1-thread'),
+  transformCeiling: transformCeiling === undefined ? undefined : Number(transformCeiling.toFixed(3)),
   toJq: ratio(get('transform-2-workers') ?? get('transform-1-thread'), get('jq -c reshape')),
+  tenTimesJqToFloor: ratio(get('jq -c reshape') && 10 * get('jq -c reshape')!, floor?.linesPerSec),
 };
 console.log('\nratios:', JSON.stringify(ratios, null, 1));
 mkdirSync('bench', { recursive: true });
-writeFileSync('bench/results.json', `${JSON.stringify({ when: new Date().toISOString(), corpus, lines: args.lines, bytes, rows, stageCosts, ratios }, null, 1)}\n`);
+writeFileSync('bench/results.json', `${JSON.stringify({ when: new Date().toISOString(), corpus, lines: args.lines, bytes, rows, unitCosts: unit, ratios }, null, 1)}\n`);
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
   return a && b ? Number((a / b).toFixed(3)) : undefined;

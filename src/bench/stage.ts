@@ -3,15 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import split2 from 'split2';
 import { runIngest } from '../run/ingest.js';
+import { BENCH_KEY } from './bench-key.js';
 import { prepareTransform } from '../run/setup.js';
 import { createTransformPool } from '../run/transform-pool.js';
-import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
 import { expandInputs, readInputChunks, readLineBatches } from '../sources/file.js';
 import type { LineBatch } from '../sources/lines.js';
-import { buildRequestEvent } from '../transforms/build/event.js';
-import { idsOfLine } from '../transforms/build/ids.js';
-import { classifyRequest } from '../transforms/classify/classify.js';
-import { createRedactor } from '../transforms/redact/index.js';
 import type { Redactor } from '../transforms/redact/types.js';
 import { createTransformer } from '../transforms/transform.js';
 import { createEventValidator } from '../transforms/validate/validate.js';
@@ -20,7 +16,6 @@ import { createEventValidator } from '../transforms/validate/validate.js';
  * One benchmark stage, run in its own process by bench/main.ts so that peak RSS is the
  * stage's own. Prints one JSON line: { stage, lines, ms, maxRssMiB }.
  */
-const BENCH_KEY = hmacKeyFromBytes(Buffer.alloc(32, 7));
 const NO_REDACTION: Redactor = { redactRecord: () => 0, redactText: (t) => t, fingerprint: (v) => BENCH_KEY.fingerprint(v) };
 
 type Stage = (file: string) => Promise<number>;
@@ -37,39 +32,6 @@ async function eachBatch(file: string, fn: (b: LineBatch) => void): Promise<numb
 
 let sink = 0; // keeps results observable so the optimiser cannot drop the work
 const setup = () => prepareTransform({ key: BENCH_KEY });
-const redactor = () => createRedactor({ key: BENCH_KEY, extraFields: setup().pipelines.flatMap((p) => p.config.redaction?.fields ?? []) });
-
-/** Cumulative prefixes of the chain: the cost of a stage is the difference between two prefixes. */
-function chainPrefix(steps: number): Stage {
-  return (file) => {
-    const { pipelines } = setup();
-    const red = redactor();
-    const validate = createEventValidator();
-    const counts = {};
-    return eachBatch(file, (b) => {
-      for (const text of b.lines) {
-        let rec: Record<string, unknown>;
-        try {
-          rec = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        if (steps < 2) { sink += rec ? 1 : 0; continue; }
-        red.redactRecord(rec, counts);
-        if (steps < 3) continue;
-        const c = classifyRequest(rec, pipelines, false);
-        if (steps < 4 || c.kind !== 'classified') continue;
-        const event = buildRequestEvent(c, idsOfLine(text), { source: 'bench', line: 1, format: 'service-log', keyId: undefined });
-        if (steps < 5) continue;
-        red.redactRecord(event, counts);
-        if (steps < 6) continue;
-        sink += validate(event) ? 1 : 0;
-        if (steps < 7) continue;
-        sink += JSON.stringify(event).length;
-      }
-    });
-  };
-}
 
 export const STAGES: Record<string, Stage> = {
   floor: (file) =>
@@ -98,13 +60,6 @@ export const STAGES: Record<string, Stage> = {
         .on('end', () => resolve(lines))
         .on('error', reject);
     }),
-  'chain:parse': chainPrefix(1),
-  'chain:+redact-record': chainPrefix(2),
-  'chain:+classify': chainPrefix(3),
-  'chain:+build': chainPrefix(4),
-  'chain:+redact-event': chainPrefix(5),
-  'chain:+validate': chainPrefix(6),
-  'chain:+serialise': chainPrefix(7),
   'transform-1-thread': (file) => {
     const t = setup().makeTransform();
     return eachBatch(file, (b) => (sink += t(b).events.length));
@@ -145,7 +100,7 @@ export const ARRAY_STAGES = new Set(['array-ingest-duckdb', 'array-ingest-ndjson
 async function e2e(file: string, o: { workers: number | undefined; ndjson?: boolean }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'auditline-bench-'));
   try {
-    const s = await runIngest({ paths: [file], dataDir: dir, workers: o.workers, out: o.ndjson ? join(dir, 'out') : undefined, env: { AUDITLINE_HMAC_KEY: Buffer.alloc(32, 7).toString('hex') } });
+    const s = await runIngest({ paths: [file], dataDir: dir, workers: o.workers, out: o.ndjson ? join(dir, 'out') : undefined, env: { AUDITLINE_HMAC_KEY: Buffer.from(BENCH_KEY.material.reveal()).toString('hex') } });
     return s.linesRead;
   } finally {
     rmSync(dir, { recursive: true, force: true });
