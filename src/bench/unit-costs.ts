@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { CompiledPipeline } from '../config/compile-pipeline.js';
 import { parseLine } from '../formats/parse-line.js';
 import { prepareTransform } from '../run/setup.js';
@@ -7,6 +6,7 @@ import { buildRequestEvent } from '../transforms/build/event.js';
 import { idsOfLine, type LineIds } from '../transforms/build/ids.js';
 import { classifyRequest, type Classified } from '../transforms/classify/classify.js';
 import { createRedactor } from '../transforms/redact/index.js';
+import { expandInputs, readLineBatches } from '../sources/file.js';
 import { DEFAULT_BATCH_LINES } from '../sources/lines.js';
 import { toStored } from '../transforms/transform.js';
 import { createEventValidator } from '../transforms/validate/validate.js';
@@ -61,8 +61,19 @@ function recordingKey(into: string[]): HmacKey {
   };
 }
 
-export function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAMPLE_LINES): UnitCosts {
-  const texts = readFileSync(corpus, 'utf8').split('\n', sampleLines).filter((t) => t.length > 0);
+/** The corpus's first lines, streamed: the whole file can be larger than a string may be. */
+async function firstLines(corpus: string, count: number): Promise<string[]> {
+  const out: string[] = [];
+  const [source] = await expandInputs([corpus]);
+  for await (const batch of readLineBatches(source!)) {
+    for (const line of batch.lines) if (line.length > 0 && out.length < count) out.push(line);
+    if (out.length >= count) break;
+  }
+  return out;
+}
+
+export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAMPLE_LINES): Promise<UnitCosts> {
+  const texts = await firstLines(corpus, sampleLines);
   const { pipelines, makeTransform } = prepareTransform({ key: BENCH_KEY });
   const extraFields = pipelines.flatMap((p) => p.config.redaction?.fields ?? []);
   const hmacInputs: string[] = [];
@@ -147,5 +158,5 @@ function median(xs: number[]): number {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [corpus, lines] = process.argv.slice(2) as [string, string | undefined];
-  process.stdout.write(`${JSON.stringify(measureUnitCosts(corpus, lines ? Number(lines) : undefined))}\n`);
+  process.stdout.write(`${JSON.stringify(await measureUnitCosts(corpus, lines ? Number(lines) : undefined))}\n`);
 }

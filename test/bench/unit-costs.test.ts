@@ -12,7 +12,7 @@ describe('bench unit costs', () => {
   it('times every step over the same classified lines of a generated corpus', async () => {
     const corpus = join(dir, 'corpus.ndjson');
     await writeCorpus(corpus, 400);
-    const u = measureUnitCosts(corpus, 400);
+    const u = await measureUnitCosts(corpus, 400);
     // The generator mixes in malformed and unknown lines; those are left out, the rest kept.
     expect(u.lines).toBeGreaterThan(300);
     expect(u.lines).toBeLessThan(400);
