@@ -97,14 +97,9 @@ for (const r of rows) if (floor) r.ratioToFloor = r.linesPerSec / floor.linesPer
 const unitScript = fileURLToPath(new URL('./unit-costs.js', import.meta.url));
 const unit = JSON.parse(execFileSync(process.execPath, [...CLI_NODE_FLAGS, '--max-old-space-size=2048', unitScript, corpus], { encoding: 'utf8', env: { ...process.env, ...CLI_NODE_ENV } }).trim()) as UnitCosts;
 const floorUs = floor ? 1e6 / floor.linesPerSec : undefined;
-/**
- * What every line must cost beyond the floor, whatever the code: the SHA-256 that makes its id, the
- * HMACs of its secrets, and serialising an event instead of the (smaller) record. The floor over the
- * floor plus that is the best ratio to the floor any transform of these lines can reach on this machine.
- */
-const u = unit.usPerLine;
-const mandatoryUs = u.lineId! + u.fingerprints! + u.stringifyEvent! - u.stringifyRecord!;
-const transformCeiling = floorUs ? floorUs / (floorUs + mandatoryUs) : undefined;
+// The floor over the floor plus what every line must cost beyond it: the best ratio to the floor any
+// transform of these lines can reach on this machine.
+const transformCeiling = floorUs ? floorUs / (floorUs + unit.mandatoryBeyondFloorUsPerLine) : undefined;
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -112,10 +107,9 @@ console.log(`corpus: ${corpus} (${args.lines} lines, ${(bytes / (1 << 20)).toFix
 console.log(`${pad('stage', 26)}${pad('lines/s', 12)}${pad('MiB/s', 9)}${pad('peak RSS MiB', 14)}ratio to floor`);
 for (const r of rows) console.log(`${pad(r.stage, 26)}${pad(num(r.linesPerSec), 12)}${pad(num(r.mibPerSec, 1), 9)}${pad(num(r.maxRssMiB), 14)}${num(r.ratioToFloor ?? NaN, 2)}`);
 console.log(`\neach step alone (${unit.lines} lines, one process, median of rounds), us/line; ${unit.fingerprintsPerLine.toFixed(2)} HMACs/line:`);
-for (const [step, us] of Object.entries(u)) console.log(`  ${pad(step, 16)}${num(us, 2)}`);
-const sumOfSteps = ['parse', 'redactRecord', 'classify', 'lineId', 'build', 'redactEvent', 'validate', 'toStored'].reduce((a, k) => a + u[k]!, 0);
-console.log(`  ${pad('sum of steps', 16)}${num(sumOfSteps, 2)}  (the whole transform over the same lines: ${num(unit.wholeTransformUsPerLine, 2)})`);
-if (floorUs) console.log(`  mandatory beyond the floor (lineId + fingerprints + stringifyEvent - stringifyRecord): ${num(mandatoryUs, 2)}; floor ${num(floorUs, 2)}`);
+for (const [step, us] of Object.entries(unit.usPerLine)) console.log(`  ${pad(step, 16)}${num(us, 2)}`);
+console.log(`  ${pad('sum of steps', 16)}${num(unit.sumOfStepsUsPerLine, 2)}  (the whole transform over the same lines: ${num(unit.wholeTransformUsPerLine, 2)})`);
+if (floorUs) console.log(`  mandatory beyond the floor (lineId + fingerprints + stringifyEvent - stringifyRecord): ${num(unit.mandatoryBeyondFloorUsPerLine, 2)}; floor ${num(floorUs, 2)}`);
 const get = (s: string) => rows.find((r) => r.stage === s)?.linesPerSec;
 const ratios = {
   transformToFloor: ratio(get('transform-1-thread'), floor?.linesPerSec),

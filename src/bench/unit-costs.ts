@@ -28,6 +28,9 @@ import type { ActivityTrackerEvent } from '../model/event.js';
  */
 const ROUNDS = 5;
 const DEFAULT_SAMPLE_LINES = 50_000;
+const BUILD_CONTEXT = { source: 'bench', line: 1, format: 'service-log', keyId: BENCH_KEY.id };
+/** The steps one line goes through in the transform, in order (the others are parts of these, timed apart). */
+const TRANSFORM_STEPS = ['parse', 'redactRecord', 'classify', 'lineId', 'build', 'redactEvent', 'validate', 'toStored'] as const;
 
 export interface UnitCosts {
   lines: number;
@@ -35,8 +38,15 @@ export interface UnitCosts {
   fingerprintsPerLine: number;
   /** us per input line, median of ROUNDS. */
   usPerLine: Record<string, number>;
-  /** The whole transform over the same lines, us per line: above the sum by the walk between steps and GC. */
+  /** TRANSFORM_STEPS added up. */
+  sumOfStepsUsPerLine: number;
+  /** The whole transform over the same lines, us per line: above the sum by GC and the cost of one line touching every step's code and data. */
   wholeTransformUsPerLine: number;
+  /**
+   * What the design makes every line cost beyond the floor (read, parse, stringify the record), whatever
+   * the code: its id's SHA-256, the HMACs of its secrets, and serialising the event instead of the record.
+   */
+  mandatoryBeyondFloorUsPerLine: number;
 }
 
 interface Prepared {
@@ -84,7 +94,7 @@ export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAM
 
   const p = { ...prepare(texts, pipelines, (r) => recording.redactRecord(r, counts)), hmacInputs };
   const n = p.texts.length;
-  const ctx = { source: 'bench', line: 1, format: 'service-log', keyId: BENCH_KEY.id };
+  const ctx = BUILD_CONTEXT;
   // Fresh (unredacted) copies for the steps that change their input in place; made untimed.
   const freshRecords = () => p.texts.map((t) => JSON.parse(t) as Record<string, unknown>);
   const freshEvents = () => p.classified.map((c, i) => buildRequestEvent(c, p.ids[i]!, ctx));
@@ -123,7 +133,15 @@ export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAM
   if (sink === 0) throw new Error('unit costs: no work was observed');
   const usPerLine: Record<string, number> = {};
   for (const name of Object.keys(steps)) usPerLine[name] = median(samples[name]!);
-  return { lines: n, fingerprintsPerLine: p.hmacInputs.length / n, usPerLine, wholeTransformUsPerLine: median(samples.wholeTransform!) };
+  const u = usPerLine as Record<(typeof TRANSFORM_STEPS)[number] | 'fingerprints' | 'stringifyEvent' | 'stringifyRecord', number>;
+  return {
+    lines: n,
+    fingerprintsPerLine: p.hmacInputs.length / n,
+    usPerLine,
+    sumOfStepsUsPerLine: TRANSFORM_STEPS.reduce((sum, step) => sum + u[step], 0),
+    wholeTransformUsPerLine: median(samples.wholeTransform!),
+    mandatoryBeyondFloorUsPerLine: u.lineId + u.fingerprints + u.stringifyEvent - u.stringifyRecord,
+  };
 }
 
 /**
@@ -132,7 +150,6 @@ export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAM
  */
 function prepare(all: string[], pipelines: CompiledPipeline[], redact: (r: Record<string, unknown>) => void): Prepared {
   const p: Prepared = { texts: [], records: [], classified: [], ids: [], events: [] };
-  const ctx = { source: 'bench', line: 1, format: 'service-log', keyId: BENCH_KEY.id };
   for (const text of all) {
     const parsed = parseLine(text, undefined);
     if (parsed.kind !== 'record') continue;
@@ -140,7 +157,7 @@ function prepare(all: string[], pipelines: CompiledPipeline[], redact: (r: Recor
     const c = classifyRequest(parsed.record, pipelines, false);
     if (c.kind !== 'classified') continue;
     const ids = idsOfLine(text);
-    const event = buildRequestEvent(c, ids, ctx);
+    const event = buildRequestEvent(c, ids, BUILD_CONTEXT);
     redact(event as unknown as Record<string, unknown>);
     p.texts.push(text);
     p.records.push(parsed.record);

@@ -23,5 +23,7 @@ describe('bench unit costs', () => {
     // The corpus carries bearer tokens and secret payloads: the redactor ran HMACs, which the bench replays.
     expect(u.fingerprintsPerLine).toBeGreaterThan(0.5);
     expect(u.wholeTransformUsPerLine).toBeGreaterThan(0);
+    expect(u.sumOfStepsUsPerLine).toBeGreaterThan(u.usPerLine.parse!);
+    expect(u.mandatoryBeyondFloorUsPerLine).toBeCloseTo(u.usPerLine.lineId! + u.usPerLine.fingerprints! + u.usPerLine.stringifyEvent! - u.usPerLine.stringifyRecord!, 6);
   });
 });
