@@ -1,5 +1,6 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import yargs from 'yargs';
@@ -13,7 +14,8 @@ import type { UnitCosts } from './unit-costs.js';
 /**
  * `npm run bench [-- --lines N --only a,b]`: the performance report. Every stage runs in
  * its own process on the same generated corpus; figures are lines/s, MiB/s, peak RSS
- * and the ratio to the floor measured in the same run. Also written to bench/results.json.
+ * and the ratio to the floor measured in the same run. Also written as JSON: bench/results.json for a
+ * whole run; a run of some stages (`--only`) writes bench/results-only.json, so it never replaces a whole report.
  */
 interface Row {
   stage: string;
@@ -28,6 +30,7 @@ interface Row {
 const args = await yargs(hideBin(process.argv))
   .option('lines', { type: 'number', default: 1_000_000 })
   .option('only', { type: 'string', describe: 'comma-separated stage names' })
+  .option('out', { type: 'string', describe: 'JSON report (default: bench/results.json, or bench/results-only.json with --only)' })
   .option('array-gb', { type: 'number', default: 0, describe: 'also ingest a generated JSON array of this many GiB (issue 4: peak RSS)' })
   .strict()
   .parseAsync();
@@ -123,8 +126,9 @@ const ratios = {
   tenTimesJqToFloor: ratio(get('jq -c reshape') && 10 * get('jq -c reshape')!, floor?.linesPerSec),
 };
 console.log('\nratios:', JSON.stringify(ratios, null, 1));
-mkdirSync('bench', { recursive: true });
-writeFileSync('bench/results.json', `${JSON.stringify({ when: new Date().toISOString(), corpus, lines: args.lines, bytes, rows, unitCosts: unit, ratios }, null, 1)}\n`);
+const out = args.out ?? (args.only ? 'bench/results-only.json' : 'bench/results.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), corpus, lines: args.lines, bytes, rows, unitCosts: unit, ratios }, null, 1)}\n`);
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
   return a && b ? Number((a / b).toFixed(3)) : undefined;
