@@ -123,7 +123,7 @@ const ratios = {
   e2eDuckdbLinesPerSec: get('e2e-duckdb-2-workers') ?? get('e2e-duckdb-1-thread'),
   transformCeiling: transformCeiling === undefined ? undefined : Number(transformCeiling.toFixed(3)),
   toJq: ratio(get('transform-2-workers') ?? get('transform-1-thread'), get('jq -c reshape')),
-  tenTimesJqToFloor: ratio(get('jq -c reshape') && 10 * get('jq -c reshape')!, floor?.linesPerSec),
+  tenTimesJqToFloor: ratio(10 * (get('jq -c reshape') ?? 0), floor?.linesPerSec),
 };
 console.log('\nratios:', JSON.stringify(ratios, null, 1));
 const out = args.out ?? (args.only ? 'bench/results-only.json' : 'bench/results.json');

@@ -84,20 +84,19 @@ async function firstLines(corpus: string, count: number): Promise<string[]> {
 
 export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAMPLE_LINES): Promise<UnitCosts> {
   const texts = await firstLines(corpus, sampleLines);
-  const { pipelines, makeTransform } = prepareTransform({ key: BENCH_KEY });
-  const extraFields = pipelines.flatMap((p) => p.config.redaction?.fields ?? []);
+  const { pipelines, makeTransform, workerInit } = prepareTransform({ key: BENCH_KEY });
+  const { extraFields } = workerInit;
   const hmacInputs: string[] = [];
   const recording = createRedactor({ key: recordingKey(hmacInputs), extraFields });
   const redactor = createRedactor({ key: BENCH_KEY, extraFields });
   const validate = createEventValidator();
   const counts = {};
 
-  const p = { ...prepare(texts, pipelines, (r) => recording.redactRecord(r, counts)), hmacInputs };
+  const p = prepare(texts, pipelines, (r) => recording.redactRecord(r, counts));
   const n = p.texts.length;
-  const ctx = BUILD_CONTEXT;
   // Fresh (unredacted) copies for the steps that change their input in place; made untimed.
   const freshRecords = () => p.texts.map((t) => JSON.parse(t) as Record<string, unknown>);
-  const freshEvents = () => p.classified.map((c, i) => buildRequestEvent(c, p.ids[i]!, ctx));
+  const freshEvents = () => p.classified.map((c, i) => buildRequestEvent(c, p.ids[i]!, BUILD_CONTEXT));
 
   let sink = 0;
   const steps: Record<string, { setup?: () => unknown[]; run: (input: unknown[]) => void }> = {
@@ -106,12 +105,12 @@ export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAM
     redactRecord: { setup: freshRecords, run: (rs) => rs.forEach((r) => (sink += redactor.redactRecord(r, counts))) },
     classify: { run: () => p.records.forEach((r) => (sink += classifyRequest(r, pipelines, false).kind.length)) },
     lineId: { run: () => p.texts.forEach((t) => (sink += idsOfLine(t).eventId.length)) },
-    build: { run: () => p.classified.forEach((c, i) => (sink += buildRequestEvent(c, p.ids[i]!, ctx).action.length)) },
+    build: { run: () => p.classified.forEach((c, i) => (sink += buildRequestEvent(c, p.ids[i]!, BUILD_CONTEXT).action.length)) },
     redactEvent: { setup: freshEvents, run: (es) => es.forEach((e) => (sink += redactor.redactRecord(e, counts))) },
     validate: { run: () => p.events.forEach((e) => (sink += validate(e) ? 1 : 0)) },
     stringifyEvent: { run: () => p.events.forEach((e) => (sink += JSON.stringify(e).length)) },
     toStored: { run: () => p.events.forEach((e) => (sink += toStored(e, 'bench', 1).json.length)) },
-    fingerprints: { run: () => p.hmacInputs.forEach((v) => (sink += BENCH_KEY.fingerprint(v).length)) },
+    fingerprints: { run: () => hmacInputs.forEach((v) => (sink += BENCH_KEY.fingerprint(v).length)) },
   };
   const transform = makeTransform();
   const samples: Record<string, number[]> = { wholeTransform: [] };
@@ -136,7 +135,7 @@ export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAM
   const u = usPerLine as Record<(typeof TRANSFORM_STEPS)[number] | 'fingerprints' | 'stringifyEvent' | 'stringifyRecord', number>;
   return {
     lines: n,
-    fingerprintsPerLine: p.hmacInputs.length / n,
+    fingerprintsPerLine: hmacInputs.length / n,
     usPerLine,
     sumOfStepsUsPerLine: TRANSFORM_STEPS.reduce((sum, step) => sum + u[step], 0),
     wholeTransformUsPerLine: median(samples.wholeTransform!),
