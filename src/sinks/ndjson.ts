@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppendFile } from './append-file.js';
 import { idKey, readIdKeys } from './event-ids.js';
@@ -11,8 +11,11 @@ const MAX_OPEN_FILES = 64;
  * `DIR/<location>/<YYYY-MM-DD>.ndjson`: one event per line, by event date (UTC).
  * Idempotent like the store: the ids already in a file are loaded the first time the
  * run touches it, and events already present are skipped and counted as duplicates.
+ * The directory is made when the sink opens, so a run that indexes nothing (every line
+ * dead-lettered) still leaves the output where it was asked for, as the store does.
  */
 export function openNdjsonSink(dir: string): EventSink {
+  mkdirSync(dir, { recursive: true });
   const files = new Map<string, { file: AppendFile; ids: Set<string> }>();
 
   const fileFor = (location: string, day: string) => {

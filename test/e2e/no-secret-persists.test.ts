@@ -22,6 +22,8 @@ const secretArb = fc.oneof(
 );
 
 const uuid = fc.uuid({ version: 4 });
+type Plant = [secret: { kind: string; value: string }, keyId: string, correlation: string, truncate: boolean];
+const ZERO_UUID = '00000000-0000-4000-8000-000000000000';
 
 function rawLine(secret: { kind: string; value: string }, place: number, keyId: string, correlation: string): string {
   const headers: Record<string, string> = { host: 'eu-de.kms.cloud.ibm.com', 'bluemix-instance': '0d86b31a-5b37-4305-8760-7683d356d1b2', 'correlation-id': correlation };
@@ -93,7 +95,9 @@ describe('no secret persists (whole pipeline, every sink)', () => {
         });
         expect(summary.linesRead).toBe(plants.length);
       }),
-      { numRuns: 12 },
+      // Pinned: every line truncated, so nothing is indexed and the NDJSON directory holds no file
+      // (found by this property in CI: the directory was not made then).
+      { numRuns: 12, examples: [[[0, 1, 2, 3, 4].map((i): Plant => [{ kind: 'password', value: `Pw_${'#&*A'.repeat(3)}${i}` }, ZERO_UUID, ZERO_UUID, true])]] },
     );
   });
 });
