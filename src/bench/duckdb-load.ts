@@ -13,7 +13,7 @@ import type { StoredEvent } from '../model/records.js';
 import { byLocation, countIndexed, emptyWriteResult, type EventSink, type WriteResult } from '../sinks/sink.js';
 import { COLUMNS, createTableSql, tableOf } from '../sinks/duckdb/schema.js';
 import { appendRows, DEFAULT_TUNING, openDuckDbSink, type DuckDbTuning } from '../sinks/duckdb/sink.js';
-import { toStored } from '../transforms/transform.js';
+import { toStored } from '../run/line-chain.js';
 
 /**
  * Issue 5: how fast can Node load events into DuckDB? Each method runs in its own process

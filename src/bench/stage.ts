@@ -9,7 +9,7 @@ import { createTransformPool } from '../run/transform-pool.js';
 import { expandInputs, readInputChunks, readLineBatches } from '../sources/file.js';
 import type { LineBatch } from '../sources/lines.js';
 import type { Redactor } from '../transforms/redact/types.js';
-import { createTransformer } from '../transforms/transform.js';
+import { createTransformer } from '../run/line-chain.js';
 import { createEventValidator } from '../transforms/validate/validate.js';
 
 /**

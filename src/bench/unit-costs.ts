@@ -8,7 +8,7 @@ import { classifyRequest, type Classified } from '../transforms/classify/classif
 import { createRedactor } from '../transforms/redact/index.js';
 import { expandInputs, readLineBatches } from '../sources/file.js';
 import { DEFAULT_BATCH_LINES } from '../sources/lines.js';
-import { toStored } from '../transforms/transform.js';
+import { toStored } from '../run/line-chain.js';
 import { createEventValidator } from '../transforms/validate/validate.js';
 import { BENCH_KEY } from './bench-key.js';
 import type { ActivityTrackerEvent } from '../model/event.js';

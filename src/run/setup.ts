@@ -3,7 +3,7 @@ import { AuditlineError } from '../errors.js';
 import { formatByName, formatNames } from '../formats/registry.js';
 import type { HmacKey } from '../secrets/hmac-key.js';
 import { createRedactor } from '../transforms/redact/index.js';
-import { createTransformer, type TransformBatch } from '../transforms/transform.js';
+import { createTransformer, type TransformBatch } from './line-chain.js';
 import { createEventValidator } from '../transforms/validate/validate.js';
 import type { WorkerInit } from './worker-pool.js';
 

@@ -1,6 +1,6 @@
 import type { TransformedBatch } from '../model/records.js';
 import { lineBatchOf, type InputChunk } from '../sources/file.js';
-import type { TransformBatch } from '../transforms/transform.js';
+import type { TransformBatch } from './line-chain.js';
 import { startWorkers, type WorkerInit } from './worker-pool.js';
 
 /** Results of one source's batches, handed back in submission order whatever thread made them. */

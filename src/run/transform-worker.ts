@@ -4,7 +4,7 @@ import { formatByName } from '../formats/registry.js';
 import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
 import { lineBatchOf, type InputChunk } from '../sources/file.js';
 import { createRedactor } from '../transforms/redact/index.js';
-import { createTransformer } from '../transforms/transform.js';
+import { createTransformer } from './line-chain.js';
 import { createEventValidator } from '../transforms/validate/validate.js';
 import { packEvents, transferablesOf } from './event-codec.js';
 import type { WorkerInit, WorkerResult } from './worker-pool.js';

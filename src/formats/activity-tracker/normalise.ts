@@ -91,7 +91,7 @@ export function normaliseActivityTrackerEvent(record: Record<string, unknown>, c
     service,
     auditline,
   };
-  // The shape is checked by the schema right after this returns (transforms/transform.ts).
+  // The shape is checked by the schema right after this returns (run/line-chain.ts).
   return { kind: 'event', event: event as unknown as ActivityTrackerEvent };
 }
 

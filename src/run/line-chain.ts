@@ -5,9 +5,9 @@ import { detectJsonFormat } from '../formats/registry.js';
 import type { ActivityTrackerEvent } from '../model/event.js';
 import type { BatchCounts, Rejected, RejectCode, StoredEvent, TransformedBatch } from '../model/records.js';
 import type { LineBatch } from '../sources/lines.js';
-import { idsOfLine } from './build/ids.js';
-import type { Redactor } from './redact/types.js';
-import type { ValidateEvent } from './validate/validate.js';
+import { idsOfLine } from '../transforms/build/ids.js';
+import type { Redactor } from '../transforms/redact/types.js';
+import type { ValidateEvent } from '../transforms/validate/validate.js';
 
 export interface TransformDeps {
   pipelines: CompiledPipeline[];
