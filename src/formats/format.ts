@@ -1,7 +1,7 @@
-import type { CompiledPipeline } from '../config/compile-pipeline.js';
 import type { ActivityTrackerEvent } from '../model/event.js';
 import type { RejectCode } from '../model/records.js';
 import type { LineIds } from '../transforms/build/ids.js';
+import type { CompiledPipeline } from '../transforms/classify/compile-pipeline.js';
 
 /** What one input record becomes. Formats never throw on bad records: they return a reject. */
 export type FormatResult =

@@ -1,9 +1,9 @@
-import type { CompiledPipeline } from '../config/compile-pipeline.js';
 import type { PipelineKind } from '../config/pipeline-schema.js';
 import { PRESETS } from '../config/presets.js';
 import { compilePath } from '../config/value-source.js';
 import { buildRequestEvent } from '../transforms/build/event.js';
 import { classifyRequest, type ClassifyResult } from '../transforms/classify/classify.js';
+import type { CompiledPipeline } from '../transforms/classify/compile-pipeline.js';
 import type { FormatContext, FormatResult } from './format.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { CompiledPipeline } from '../config/compile-pipeline.js';
+import type { CompiledPipeline } from '../transforms/classify/compile-pipeline.js';
 import type { FormatResult, JsonInputFormat } from '../formats/format.js';
 import { parseLine } from '../formats/parse-line.js';
 import { detectJsonFormat } from '../formats/registry.js';

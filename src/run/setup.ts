@@ -1,4 +1,4 @@
-import { loadPipelines, type CompiledPipeline } from '../config/compile-pipeline.js';
+import { loadPipelines, type CompiledPipeline } from '../transforms/classify/compile-pipeline.js';
 import { AuditlineError } from '../errors.js';
 import { formatByName, formatNames } from '../formats/registry.js';
 import type { HmacKey } from '../secrets/hmac-key.js';

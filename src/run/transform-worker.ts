@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadPipelines } from '../config/compile-pipeline.js';
+import { loadPipelines } from '../transforms/classify/compile-pipeline.js';
 import { formatByName } from '../formats/registry.js';
 import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
 import { lineBatchOf, type InputChunk } from '../sources/file.js';

@@ -1,29 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compilePipeline, loadPipelines } from '../../src/config/compile-pipeline.js';
 import { parsePipeline } from '../../src/config/load-pipeline.js';
 import { ConfigError } from '../../src/errors.js';
-
-const minimal = `name: demo
-service: demo
-displayName: Demo
-input: pino-http
-location:
-  hosts: ['^(?<location>[a-z]+-[a-z]+)\\.demo\\.example$']
-  default: us-south
-targets:
-  thing: { typeURI: demo/things, resourceType: thing, idParam: id }
-routes:
-  - target: thing
-    routes:
-      GET /things/:id: demo.things.read
-catchAll: {}
-ignore: {}
-dataEvents: []
-severity: { default: normal, actions: {}, status: {} }
-aliases: {}
-requestData: {}
-responseData: {}
-`;
+import { minimal } from './minimal-pipeline.js';
 
 function errorOf(text: string): ConfigError {
   try {
@@ -71,15 +49,5 @@ describe('pipeline files', () => {
     const err = errorOf(minimal.replace('dataEvents: []', 'dataEvents: [unclosed'));
     expect(err.context.file).toBe('demo.yaml');
     expect(err.context.line).toBeGreaterThan(0);
-  });
-
-  it('rejects two routes for the same method and path when compiling', () => {
-    const dup = minimal.replace('      GET /things/:id: demo.things.read', '      GET /things/:id: demo.things.read\n      GET|HEAD /things/:id: demo.things.head');
-    expect(() => compilePipeline(parsePipeline(dup, 'demo.yaml'))).toThrow(/declared twice/);
-  });
-
-  it('loads and compiles every bundled pipeline', () => {
-    const names = loadPipelines().map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['key-protect', 'secrets-manager']));
   });
 });

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compilePipeline } from '../../src/config/compile-pipeline.js';
 import { BUNDLED_PIPELINES_DIR, parsePipeline } from '../../src/config/load-pipeline.js';
 import { parseCombinedLine, parseEnvoyLine, parseTimeLocal } from '../../src/formats/access-log/parse.js';
 import { parseLine } from '../../src/formats/parse-line.js';
 import { formatByName } from '../../src/formats/registry.js';
 import { idsOfLine } from '../../src/transforms/build/ids.js';
+import { compilePipeline } from '../../src/transforms/classify/compile-pipeline.js';
 
 describe('text access logs', () => {
   it('reads an nginx combined line, basic-auth user and offset included', () => {

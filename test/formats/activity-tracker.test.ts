@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { loadPipelines } from '../../src/config/compile-pipeline.js';
 import { normaliseActivityTrackerEvent } from '../../src/formats/activity-tracker/normalise.js';
 import { flattenArchiveNames, unwrapActivityTrackerRecord } from '../../src/formats/activity-tracker/unwrap.js';
 import type { FormatContext } from '../../src/formats/format.js';
 import type { ActivityTrackerEvent } from '../../src/model/event.js';
 import { detectJsonFormat } from '../../src/formats/registry.js';
 import { idsOfLine } from '../../src/transforms/build/ids.js';
+import { loadPipelines } from '../../src/transforms/classify/compile-pipeline.js';
 
 const pipelines = loadPipelines();
 const ctx: FormatContext = { pipelines, forcedPipeline: false, source: 't.ndjson', line: 1, ids: idsOfLine('x'), keyId: undefined };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadPipelines } from '../../src/config/compile-pipeline.js';
 import type { FormatContext } from '../../src/formats/format.js';
 import { factsOfResponseEntry, VAULT_NON_API_OPERATION, VAULT_REQUEST_JOINED } from '../../src/formats/vault/entry.js';
 import { vaultAudit } from '../../src/formats/vault/index.js';
 import { idsOfLine } from '../../src/transforms/build/ids.js';
+import { loadPipelines } from '../../src/transforms/classify/compile-pipeline.js';
 
 const entry = (over: Record<string, unknown> = {}, request: Record<string, unknown> = {}) => ({
   time: '2024-03-05T10:00:00.123456789Z',

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import type { CompiledPipeline } from '../../config/compile-pipeline.js';
 import { addressType, initiatorTypeURI } from '../../transforms/build/initiator.js';
+import type { CompiledPipeline } from '../../transforms/classify/compile-pipeline.js';
 import { isPlainObject, parseJsonObject } from './unwrap.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { CompiledPipeline } from '../../config/compile-pipeline.js';
 import type { ActivityTrackerEvent } from '../../model/event.js';
+import type { CompiledPipeline } from '../../transforms/classify/compile-pipeline.js';
 import type { JsonInputFormat } from '../format.js';
 import { buildFromPresetRecord, pipelinesOfKind, presetRecordOf } from '../http-request.js';
 import { isPlainObject } from '../activity-tracker/unwrap.js';

@@ -1,4 +1,4 @@
-import type { CompiledPipeline } from '../../config/compile-pipeline.js';
+import type { CompiledPipeline } from './compile-pipeline.js';
 import type { RequestFacts } from '../../config/value-source.js';
 import type { RouteEntry } from './route-table.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadPipelines } from '../../../src/config/compile-pipeline.js';
 import { classifyRequest, withoutPort } from '../../../src/transforms/classify/classify.js';
+import { loadPipelines } from '../../../src/transforms/classify/compile-pipeline.js';
 
 const pipelines = loadPipelines();
 

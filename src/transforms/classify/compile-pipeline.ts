@@ -1,10 +1,14 @@
-import { buildRouteTable, type RouteTable } from '../transforms/classify/route-table.js';
-import { loadPipelineFile, resolvePipelineFiles, type LoadedPipeline } from './load-pipeline.js';
-import { FIELD_NAMES, type FieldName, type PipelineConfig, type Severity } from './pipeline-schema.js';
-import { PRESETS } from './presets.js';
-import { compilePath, compileValueSource, type FactGetter, type PathGetter } from './value-source.js';
+import { loadPipelineFile, resolvePipelineFiles, type LoadedPipeline } from '../../config/load-pipeline.js';
+import { FIELD_NAMES, type FieldName, type PipelineConfig, type Severity } from '../../config/pipeline-schema.js';
+import { PRESETS } from '../../config/presets.js';
+import { compilePath, compileValueSource, type FactGetter, type PathGetter } from '../../config/value-source.js';
+import { buildRouteTable, type RouteTable } from './route-table.js';
 
-/** A pipeline file turned into the functions the transform calls: built once per process (and per worker). */
+/**
+ * A pipeline file turned into the functions the transform calls: built once per process (and per
+ * worker). Compiling lives beside the classifier that uses it, so configuration stays loading and
+ * validating only and the route table is compiled in one place.
+ */
 export interface CompiledPipeline {
   name: string;
   file: string;
