@@ -1,5 +1,4 @@
 import type { RejectCode } from '../model/records.js';
-import { BROKEN_DOCUMENT_MARK } from '../sources/json-array.js';
 import type { JsonInputFormat } from './format.js';
 import { TEXT_FORMATS } from './registry.js';
 
@@ -24,7 +23,6 @@ export function parseLine(text: string, forced: JsonInputFormat | undefined): Pa
       if (record) return { kind: 'record', record, format };
     }
   }
-  if (text.startsWith(BROKEN_DOCUMENT_MARK)) return { kind: 'reject', code: 'malformed_json', reason: text.slice(BROKEN_DOCUMENT_MARK.length) };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

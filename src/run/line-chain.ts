@@ -62,6 +62,11 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
         reject('line_too_long', `line of ${oversized.bytes} bytes exceeds the maximum line length`, lineNo, oversized.head, undefined);
         continue;
       }
+      if (batch.broken?.index === i) {
+        // The slot of a JSON document that broke off holds no text: the reason says where it broke.
+        reject('malformed_json', batch.broken.reason, lineNo, '', undefined);
+        continue;
+      }
       const text = batch.lines[i]!;
       if (isBlank(text)) {
         filter('blank line');

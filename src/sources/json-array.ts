@@ -3,7 +3,7 @@ import type { Readable, Transform } from 'node:stream';
 import Parser from 'stream-json/Parser.js';
 import Pick from 'stream-json/filters/Pick.js';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
-import { DEFAULT_BATCH_LINES, DEFAULT_MAX_LINE_BYTES, type LineBatch, type OversizedLine } from './lines.js';
+import { DEFAULT_BATCH_LINES, DEFAULT_MAX_LINE_BYTES, type BrokenDocument, type LineBatch, type OversizedLine } from './lines.js';
 
 /**
  * JSON documents that hold many records: one big array (`[{…},{…}]`, any layout) or an
@@ -25,12 +25,6 @@ const SEARCH_RESPONSE_START = /^\{\s*"(took|timed_out|_shards|hits|_scroll_id|pi
 const HITS_PATH = 'hits.hits';
 /** How much of an oversized element is kept for the dead-letter file (as lines.ts does for lines). */
 const OVERSIZED_HEAD_CHARS = 1024;
-
-/**
- * Starts the extra line that reports where a document broke. Not JSON on purpose: the transform
- * refuses it as malformed_json with this text as the reason (formats/parse-line.ts).
- */
-export const BROKEN_DOCUMENT_MARK = '<json document> ';
 
 export function isJsonDocumentName(name: string): boolean {
   return JSON_DOCUMENT_NAME.test(name);
@@ -75,8 +69,8 @@ export interface ArrayReadOptions {
 
 /**
  * The elements of an array document (or the `_source` of each search hit) as line batches.
- * A document that breaks off (truncated, not JSON) ends with one extra line that says where:
- * it is dead-lettered as malformed JSON, and every element before it is kept.
+ * A document that breaks off (truncated, not JSON) ends with one extra, empty line slot marked
+ * `broken` with where it broke: it is dead-lettered as malformed JSON, and every element before it is kept.
  */
 export async function* readJsonArrayBatches(
   source: string,
@@ -90,6 +84,7 @@ export async function* readJsonArrayBatches(
   let oversized: OversizedLine[] = [];
   let firstLine = 1;
   let count = 0;
+  let broken: BrokenDocument | undefined;
   const take = (): LineBatch => {
     const batch = { source, firstLine, lines, oversized };
     firstLine += lines.length;
@@ -113,9 +108,10 @@ export async function* readJsonArrayBatches(
     }
   } catch (e) {
     if (!(e instanceof JsonDocumentError)) throw e;
-    lines.push(`${BROKEN_DOCUMENT_MARK}${kind} broken after element ${count}: ${e.message}`);
+    broken = { index: lines.length, reason: `${kind} broken after element ${count}: ${e.message}` };
+    lines.push('');
   }
-  if (lines.length > 0) yield take();
+  if (lines.length > 0) yield broken ? { ...take(), broken } : take();
 }
 
 /** The document itself is not valid JSON (as opposed to the source failing to read). */

@@ -8,6 +8,18 @@ export interface LineBatch {
   lines: string[];
   /** Lines longer than the limit: their slot in `lines` is empty and only their head is kept. */
   oversized: OversizedLine[];
+  /**
+   * A JSON document that broke off (truncated, not JSON) after the elements before it: its slot in
+   * `lines` is empty, so it keeps a line number and is dead-lettered as malformed JSON. Only the
+   * last batch of a document carries it.
+   */
+  broken?: BrokenDocument;
+}
+
+export interface BrokenDocument {
+  index: number;
+  /** Where and why the document broke, e.g. `array broken after element 1: <parser message>`. */
+  reason: string;
 }
 
 export interface OversizedLine {

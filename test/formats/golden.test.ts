@@ -31,7 +31,8 @@ async function outcomesOf(file: string): Promise<Outcome[]> {
     for (let i = 0; i < batch.lines.length; i++) {
       const line = batch.firstLine + i;
       const oversized = batch.oversized.filter((o) => o.index === i).map((o) => ({ ...o, index: 0 }));
-      const out = transform({ source: basename(file), firstLine: line, lines: [batch.lines[i]!], oversized });
+      const broken = batch.broken?.index === i ? { ...batch.broken, index: 0 } : undefined;
+      const out = transform({ source: basename(file), firstLine: line, lines: [batch.lines[i]!], oversized, ...(broken && { broken }) });
       for (const e of out.events) outcomes.set(line, { line, event: JSON.parse(e.json) as Record<string, unknown> });
       for (const r of out.rejects) outcomes.set(line, { line, rejected: r.code, reason: r.reason });
       const [filtered] = Object.keys(out.counts.filteredBy);

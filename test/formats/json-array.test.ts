@@ -45,12 +45,22 @@ describe('JSON documents', () => {
     expect(lines(await batchesOf(file))).toEqual(elements.map((e) => JSON.stringify(e)));
   });
 
-  it('ends a broken array with one line that says where it broke, after the elements before it', async () => {
+  it('ends a broken array with an empty line slot marked broken, saying where, after the elements before it', async () => {
     const file = join(tempDir(), 'cut.json');
     writeFileSync(file, JSON.stringify(elements).slice(0, 60));
-    const out = lines(await batchesOf(file));
-    expect(out.slice(0, -1)).toEqual([JSON.stringify(elements[0])]);
-    expect(out.at(-1)).toMatch(/^<json document> array broken after element 1: /);
+    const bs = await batchesOf(file);
+    expect(lines(bs)).toEqual([JSON.stringify(elements[0]), '']);
+    expect(bs.at(-1)!.broken).toEqual({ index: 1, reason: expect.stringMatching(/^array broken after element 1: /) as unknown });
+  });
+
+  it('marks the broken slot in the last batch only, indexed within that batch', async () => {
+    const file = join(tempDir(), 'cut.json');
+    writeFileSync(file, JSON.stringify(elements).slice(0, -20));
+    const bs = await batchesOf(file, { batchLines: 2 });
+    expect(bs.slice(0, -1).every((b) => b.broken === undefined)).toBe(true);
+    const last = bs.at(-1)!;
+    expect(last.lines[last.broken!.index]).toBe('');
+    expect(last.firstLine + last.broken!.index).toBe(lines(bs).length);
   });
 
   it('reports an element over the line limit as oversized, keeping only its head', async () => {
