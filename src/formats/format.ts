@@ -24,12 +24,17 @@ export interface FormatContext {
 /** An envelope removed (or a reason why it could not be). */
 export type Unwrapped = { ok: true; record: Record<string, unknown> } | { ok: false; code: RejectCode; reason: string };
 
+/** What every input format has: a name (`--format`, the summary) and how a record becomes an event. */
+interface InputFormatBase {
+  name: string;
+  toEvent(record: Record<string, unknown>, ctx: FormatContext): FormatResult;
+}
+
 /**
  * An input format over parsed JSON records. Adding a format is one file and one line
  * in formats/registry.ts. `detect` must be cheap: it runs on every record.
  */
-export interface JsonInputFormat {
-  name: string;
+export interface JsonInputFormat extends InputFormatBase {
   detect(record: Record<string, unknown>): boolean;
   /**
    * Part of parsing, so it runs BEFORE redaction: removes envelopes (archive `_source` rows,
@@ -37,10 +42,22 @@ export interface JsonInputFormat {
    * own names. It moves structure only; nothing it reads may reach an output or a reason text.
    */
   unwrap?(record: Record<string, unknown>): Unwrapped;
-  /**
-   * For text formats: one line to a record (undefined when the line is not in this format).
-   * Also runs before redaction; `toEvent` then receives the redacted record.
-   */
-  parseText?(line: string): Record<string, unknown> | undefined;
-  toEvent(record: Record<string, unknown>, ctx: FormatContext): FormatResult;
+}
+
+/**
+ * An input format over lines that are not JSON (access logs): chosen by parsing, never by
+ * detection on a record. `parseText` also runs before redaction; `toEvent` then receives the
+ * redacted record.
+ */
+export interface TextInputFormat extends InputFormatBase {
+  /** One line to a record; undefined when the line is not in this format. */
+  parseText(line: string): Record<string, unknown> | undefined;
+  /** A text line carries no envelope: the record `parseText` gives is already the request. */
+  unwrap?: undefined;
+}
+
+export type InputFormat = JsonInputFormat | TextInputFormat;
+
+export function isTextFormat(format: InputFormat): format is TextInputFormat {
+  return 'parseText' in format;
 }

@@ -1,9 +1,9 @@
 import type { RejectCode } from '../model/records.js';
-import type { JsonInputFormat } from './format.js';
+import { isTextFormat, type InputFormat, type TextInputFormat } from './format.js';
 import { TEXT_FORMATS } from './registry.js';
 
 export type ParsedLine =
-  | { kind: 'record'; record: Record<string, unknown>; /** set when a text format read the line */ format?: JsonInputFormat }
+  | { kind: 'record'; record: Record<string, unknown>; /** set when a text format read the line */ format?: TextInputFormat }
   | { kind: 'reject'; code: RejectCode; reason: string };
 
 /**
@@ -12,14 +12,14 @@ export type ParsedLine =
  * folder can mix JSON lines and text logs, file by file or line by line. With `--format`
  * naming a text format, only that format is tried.
  */
-export function parseLine(text: string, forced: JsonInputFormat | undefined): ParsedLine {
-  if (forced?.parseText) {
+export function parseLine(text: string, forced: InputFormat | undefined): ParsedLine {
+  if (forced && isTextFormat(forced)) {
     const record = forced.parseText(text);
     return record ? { kind: 'record', record, format: forced } : { kind: 'reject', code: 'unsupported_format', reason: `the line is not in the ${forced.name} format` };
   }
   if (firstNonSpace(text) !== '{' && !forced) {
     for (const format of TEXT_FORMATS) {
-      const record = format.parseText!(text);
+      const record = format.parseText(text);
       if (record) return { kind: 'record', record, format };
     }
   }

@@ -1,6 +1,6 @@
 import { accessCombined, accessEnvoy } from './access-log/index.js';
 import { activityTracker, activityTrackerArchive, logdnaLine } from './activity-tracker/index.js';
-import type { JsonInputFormat } from './format.js';
+import type { InputFormat, JsonInputFormat, TextInputFormat } from './format.js';
 import { serviceLog } from './service-log.js';
 import { vaultAudit } from './vault/index.js';
 
@@ -17,12 +17,12 @@ import { vaultAudit } from './vault/index.js';
 export const JSON_FORMATS: JsonInputFormat[] = [vaultAudit, activityTrackerArchive, logdnaLine, activityTracker, serviceLog];
 
 /** Formats of lines that are not JSON, tried in order on every such line (formats/parse-line.ts). */
-export const TEXT_FORMATS: JsonInputFormat[] = [accessCombined, accessEnvoy];
+export const TEXT_FORMATS: TextInputFormat[] = [accessCombined, accessEnvoy];
 
-const ALL_FORMATS = [...JSON_FORMATS, ...TEXT_FORMATS];
+const ALL_FORMATS: InputFormat[] = [...JSON_FORMATS, ...TEXT_FORMATS];
 
 /** `--format <name>`: every format, JSON or text. */
-export function formatByName(name: string): JsonInputFormat | undefined {
+export function formatByName(name: string): InputFormat | undefined {
   return ALL_FORMATS.find((f) => f.name === name);
 }
 

@@ -1,5 +1,5 @@
 import type { CompiledPipeline } from '../transforms/classify/compile-pipeline.js';
-import type { FormatResult, JsonInputFormat } from '../formats/format.js';
+import type { FormatResult, InputFormat } from '../formats/format.js';
 import { parseLine } from '../formats/parse-line.js';
 import { detectJsonFormat } from '../formats/registry.js';
 import type { ActivityTrackerEvent } from '../model/event.js';
@@ -13,7 +13,7 @@ export interface TransformDeps {
   pipelines: CompiledPipeline[];
   forcedPipeline: boolean;
   /** `--format`: skip detection and read every record as this format. */
-  format: JsonInputFormat | undefined;
+  format: InputFormat | undefined;
   redactor: Redactor;
   validate: ValidateEvent;
   keyId: string | undefined;

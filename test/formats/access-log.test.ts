@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_PIPELINES_DIR, parsePipeline } from '../../src/config/load-pipeline.js';
+import { accessCombined } from '../../src/formats/access-log/index.js';
 import { parseCombinedLine, parseEnvoyLine, parseTimeLocal } from '../../src/formats/access-log/parse.js';
+import { isTextFormat } from '../../src/formats/format.js';
 import { parseLine } from '../../src/formats/parse-line.js';
-import { formatByName } from '../../src/formats/registry.js';
+import { formatByName, JSON_FORMATS, TEXT_FORMATS } from '../../src/formats/registry.js';
 import { idsOfLine } from '../../src/transforms/build/ids.js';
 import { compilePipeline } from '../../src/transforms/classify/compile-pipeline.js';
 
@@ -70,6 +72,12 @@ describe('parseLine', () => {
     expect(parseLine('1.2.3.4 - - [21/Nov/2025:00:01:19 +0000] "GET / HTTP/1.1" 200 1', combined)).toMatchObject({ kind: 'record' });
   });
 
+  it('lists the access logs as text formats, which JSON detection never picks', () => {
+    expect(TEXT_FORMATS.map((f) => f.name)).toEqual(['access-combined', 'access-envoy']);
+    expect(TEXT_FORMATS.every((f) => isTextFormat(f))).toBe(true);
+    expect(JSON_FORMATS.some((f) => isTextFormat(f))).toBe(false);
+  });
+
   it('with --format naming a JSON format, does not try text formats', () => {
     const line = '1.2.3.4 - - [21/Nov/2025:00:01:19 +0000] "GET / HTTP/1.1" 200 1';
     expect(parseLine(line, formatByName('activity-tracker'))).toMatchObject({ kind: 'reject', code: 'malformed_json' });
@@ -83,9 +91,8 @@ describe('pipeline defaults for inputs without identity', () => {
       'input: pino-http\ndefaults: { instance: 75539f09-f989-43f0-80fd-c1e6578e3ca2, account: b2e5a2a1c0d94f1e8a7b3c6d5e4f3a21, initiatorId: iam-ServiceId-gw, initiatorName: api-gateway, principalType: serviceid }\n',
     );
     const pipeline = compilePipeline(parsePipeline(text, 'kp.yaml'));
-    const combined = formatByName('access-combined')!;
-    const record = combined.parseText!('203.0.113.7 - - [21/Nov/2025:00:01:16 +0000] "GET /api/v2/keys HTTP/1.1" 200 512 "-" "curl/8"')!;
-    const r = combined.toEvent(record, { pipelines: [pipeline], forcedPipeline: false, source: 's', line: 1, ids: idsOfLine('l'), keyId: undefined });
+    const record = accessCombined.parseText('203.0.113.7 - - [21/Nov/2025:00:01:16 +0000] "GET /api/v2/keys HTTP/1.1" 200 512 "-" "curl/8"')!;
+    const r = accessCombined.toEvent(record, { pipelines: [pipeline], forcedPipeline: false, source: 's', line: 1, ids: idsOfLine('l'), keyId: undefined });
     expect(r.kind === 'event' && [r.event.logSourceCRN, r.event.initiator.id, r.event.initiator.name, r.event.initiator.typeURI]).toEqual([
       'crn:v1:bluemix:public:kms:us-south:a/b2e5a2a1c0d94f1e8a7b3c6d5e4f3a21:75539f09-f989-43f0-80fd-c1e6578e3ca2::',
       'iam-ServiceId-gw',

@@ -1,4 +1,4 @@
-import type { JsonInputFormat } from '../format.js';
+import type { TextInputFormat } from '../format.js';
 import { buildFromPresetRecord, pipelinesOfKind, presetRecordOf, type HttpRequestFacts } from '../http-request.js';
 import { parseCombinedLine, parseEnvoyLine } from './parse.js';
 
@@ -7,11 +7,9 @@ import { parseCombinedLine, parseEnvoyLine } from './parse.js';
  * IAM identity and (nginx combined) no host: the pipeline's `location.default` and `defaults`
  * (instance, account, initiator) stand in, and the route picks the pipeline when the host cannot.
  */
-function accessLogFormat(name: string, parse: (line: string) => HttpRequestFacts | undefined): JsonInputFormat {
+function accessLogFormat(name: string, parse: (line: string) => HttpRequestFacts | undefined): TextInputFormat {
   return {
     name,
-    // Text formats are chosen by parseText (formats/parse-line.ts), never by JSON detection.
-    detect: () => false,
     parseText(line) {
       const facts = parse(line);
       return facts ? presetRecordOf(facts) : undefined;
