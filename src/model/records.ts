@@ -1,3 +1,7 @@
+import type { StoredEvent } from './fields.js';
+
+export type { StoredEvent };
+
 /**
  * What moves between stages. A line is read once, becomes at most one stored event,
  * or one reject, or one filtered count: that is the accounting invariant.
@@ -14,7 +18,10 @@ export const REJECT_CODES = {
   invalid_event: 'The built or normalised event failed the Activity Tracker JSON Schema.',
   unsupported_format: 'The record looks like none of the known input formats.',
   invalid_cadf: 'The event is not a valid CADF event under the rules pycadf applies (validate --profile cadf).',
-  sink_rejected: 'The sink refused the event (for example a mapping error in Elasticsearch).',
+  sink_rejected: 'The sink refused the event (for example a mapping error in Elasticsearch), or kept failing after the retry policy.',
+  internal_error: 'The transform failed on the batch holding the line twice (a worker crashed or threw); the line was not processed.',
+  source_truncated: 'The input ends in the middle of its compression stream (a cut .gz); the lines before the damage were processed.',
+  source_unreadable: 'Reading the input failed part way (an I/O error); the lines before the failure were processed.',
 } as const;
 
 export type RejectCode = keyof typeof REJECT_CODES;
@@ -28,30 +35,8 @@ export interface Rejected {
   lineFingerprint: string;
   text?: string;
   details?: unknown;
-}
-
-/** The key fields the stores index as columns, next to the whole event as JSON. */
-export interface StoredEvent {
-  id: string;
-  location: string;
-  service: string;
-  /** epoch milliseconds of eventTime */
-  time: number;
-  action: string;
-  outcome: string;
-  severity: string;
-  initiatorId: string;
-  initiatorName: string;
-  sourceAddress: string | null;
-  targetId: string;
-  targetTypeURI: string;
-  correlationId: string | null;
-  reasonCode: number;
-  dataEvent: boolean;
-  source: string;
-  line: number;
-  /** The whole event, serialised once. */
-  json: string;
+  /** The event a sink refused (`sink_rejected`): its id, and its JSON as `text`. */
+  eventId?: string;
 }
 
 /** Tallies one batch (and, summed, one run) contributes to the summary. */

@@ -1,19 +1,16 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import PQueue from 'p-queue';
-import { AuditlineError } from '../errors.js';
 import { loadHmacKey } from '../secrets/hmac-key.js';
 import { openDeadLetter } from '../sinks/dead-letter.js';
 import { DEFAULT_TUNING, openDuckDbSink } from '../sinks/duckdb/sink.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
-import type { TransformedBatch } from '../model/records.js';
 import type { EventSink } from '../sinks/sink.js';
-import { expandInputs, readInputChunks } from '../sources/file.js';
+import { expandInputs, isDamage, readInputChunks } from '../sources/file.js';
 import { isJsonDocumentName } from '../sources/json-array.js';
-import { accountingHolds, addBatchCounts, addTo, emptySummary, type RunSummary } from './summary.js';
+import { openEngine } from './engine.js';
+import { addSource, emptySummary, type RunSummary } from './summary.js';
 import { prepareTransform } from './setup.js';
-import { SinkBatch, type SinkBatchPolicy } from './sink-batch.js';
-import { createTransformPool, type TransformPool } from './transform-pool.js';
+import { createTransformPool } from './transform-pool.js';
 
 export interface IngestOptions {
   paths: string[];
@@ -41,17 +38,6 @@ export interface IngestOptions {
   onProgress?: (p: { bytesRead: number; bytesTotal: number | undefined; linesRead: number }) => void;
 }
 
-/** Sink writes waiting behind the one in progress: one overlaps transform and commit; more only holds memory. */
-const MAX_PENDING_WRITES = 1;
-/**
- * When a sink write is cut (run/sink-batch.ts): once each location has a DuckDB row group (2,048 rows),
- * at 16,384 events at most. 16,384 against a fixed 8,192 over the bench corpus's five-plus locations, where
- * 8,192 left each table under a row group: sink alone on 400k events, 20.8k → 27.6k rows/s and 389 → 335 MiB
- * peak RSS (`node dist/bench/duckdb-load.js --batch N`); whole run on 1M lines without workers, 150 → 127 s
- * of CPU and 507 → 448 MB. 32,768 was faster still (31.9k) but 420 MiB.
- */
-const SINK_BATCH_POLICY: SinkBatchPolicy = { rowsPerLocation: DEFAULT_TUNING.rowGroupRows, maxEvents: 16_384 };
-
 /** Below this much input, starting workers (~1-2 s each to compile pipelines) costs more than it saves. */
 const WORKERS_MIN_INPUT_BYTES = 32 * 1024 * 1024;
 
@@ -70,9 +56,17 @@ export function defaultStorePath(dataDir: string): string {
 }
 
 /**
- * The batch job: sources → line batches → transform (main thread or workers) →
- * dead-letter file and sink. Reading waits on the sink (backpressure); nothing is
- * dropped; the accounting invariant is checked per source before returning.
+ * A batch run has nobody waiting on one batch's acknowledgement, so its writes are cut by size;
+ * the wait only bounds how long the last events of a slow input sit before they are written.
+ * At ~25k lines/s a second holds more than a full write, so size, not time, cuts them.
+ */
+const BATCH_MAX_WAIT_MS = 1000;
+
+/**
+ * The batch job on the engine: each source's chunks are pushed in order (the engine's
+ * in-flight bound slows reading to the sink's pace), a damaged source costs only its damaged
+ * part, and the summary sums what the engine acknowledged per source, each checked by the
+ * accounting invariant.
  */
 export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
   const started = performance.now();
@@ -84,77 +78,45 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
   const storeName = opts.out ?? opts.store ?? defaultStorePath(opts.dataDir);
   const dlqPath = opts.dlq ?? `${opts.dataDir}/dead-letter.ndjson`;
   const sink: EventSink = opts.out ? openNdjsonSink(opts.out) : await openDuckDbSink(storeName);
-  const deadLetter = openDeadLetter(dlqPath);
-  const pool: TransformPool = createTransformPool({ workers: opts.workers ?? autoWorkers(bytesTotal, undefined, sources.every((s) => isJsonDocumentName(s.name))), init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.maxLineBytes });
+  const workers = opts.workers ?? autoWorkers(bytesTotal, undefined, sources.every((s) => isJsonDocumentName(s.name)));
+  const engine = openEngine({
+    pool: createTransformPool({ workers, init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.maxLineBytes }),
+    sink,
+    deadLetter: openDeadLetter(dlqPath),
+    redactor: setup.makeRedactor(),
+    maxLineBytes: opts.maxLineBytes,
+    writes: { rowsPerLocation: DEFAULT_TUNING.rowGroupRows, maxWaitMs: BATCH_MAX_WAIT_MS },
+  });
 
   const summary = emptySummary(sink.name, dlqPath);
-  const writes = new PQueue({ concurrency: 1 });
-  let writeFailure: unknown;
   let bytesRead = 0;
-  // Transform batches are small (latency, worker messages); sink writes are large (one commit each).
-  const pending = new SinkBatch(SINK_BATCH_POLICY);
-
-  const flush = async () => {
-    if (pending.size === 0) return;
-    const { events, bySource: submitted } = pending.take();
-    await writes.onSizeLessThan(MAX_PENDING_WRITES);
-    if (writeFailure) throw writeFailure;
-    writes
-      .add(async () => {
-        const w = await sink.write(events);
-        for (const [source, n] of submitted) {
-          const counts = summary.sources[source]!;
-          const indexed = w.bySource[source] ?? 0;
-          counts.eventsIndexed += indexed;
-          counts.duplicatesSkipped += n - indexed;
-        }
-        summary.eventsIndexed += w.indexed;
-        summary.duplicatesSkipped += w.duplicates;
-        addTo(summary.byLocation, w.byLocation);
-        addTo(summary.byAction, w.byAction);
-      })
-      .catch((e: unknown) => {
-        writeFailure ??= e;
-      });
-  };
-
-  const account = async (out: TransformedBatch) => {
-    const counts = addBatchCounts(summary, out.source, out.counts);
-    for (const r of out.rejects) summary.deadLetteredBy[r.code] = (summary.deadLetteredBy[r.code] ?? 0) + 1;
-    counts.deadLettered += out.rejects.length;
-    summary.deadLettered += out.rejects.length;
-    deadLetter.write(out.rejects);
-    pending.add(out.source, out.events);
-    if (pending.full()) await flush();
-  };
-
+  const finished: Promise<void>[] = [];
+  let failure: unknown;
   try {
     for (const source of sources) {
-      const results = pool.ordered();
+      const input = engine.source(source.name);
       const onBytes = (n: number) => {
         bytesRead += n;
       };
-      for await (const batch of readInputChunks(source, { maxLineBytes: opts.maxLineBytes, batchLines: opts.batchLines, chunkBytes: opts.chunkBytes, onBytes })) {
-        await results.submit(batch);
-        for (const out of results.takeReady()) await account(out);
-        opts.onProgress?.({ bytesRead, bytesTotal, linesRead: summary.linesRead });
+      for await (const item of readInputChunks(source, { maxLineBytes: opts.maxLineBytes, batchLines: opts.batchLines, chunkBytes: opts.chunkBytes, onBytes })) {
+        if (isDamage(item)) input.damage(item);
+        else await input.push(item);
+        opts.onProgress?.({ bytesRead, bytesTotal, linesRead: engine.stats().acknowledged.linesRead });
       }
-      for (const out of await results.takeAll()) await account(out);
+      finished.push(
+        input.end().then(
+          (tally) => addSource(summary, source.name, tally),
+          (e: unknown) => {
+            failure ??= e;
+          },
+        ),
+      );
     }
-    await flush();
-    await writes.onIdle();
-    if (writeFailure) throw writeFailure;
+    engine.flush();
+    await Promise.all(finished);
+    if (failure) throw failure;
   } finally {
-    await pool.close();
-    await writes.onIdle();
-    await sink.close();
-    deadLetter.close();
-  }
-
-  for (const [name, counts] of Object.entries(summary.sources)) {
-    if (!accountingHolds(counts)) {
-      throw new AuditlineError('AL_INTERNAL', `accounting invariant broken for ${name}: ${JSON.stringify(counts)}`);
-    }
+    await engine.close();
   }
   summary.durationMs = performance.now() - started;
   summary.linesPerSecond = summary.linesRead / (summary.durationMs / 1000);

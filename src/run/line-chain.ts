@@ -3,6 +3,7 @@ import type { FormatResult, InputFormat } from '../formats/format.js';
 import { parseLine } from '../formats/parse-line.js';
 import { detectJsonFormat } from '../formats/registry.js';
 import type { ActivityTrackerEvent } from '../model/event.js';
+import { toStored } from '../model/fields.js';
 import type { BatchCounts, Rejected, RejectCode, StoredEvent, TransformedBatch } from '../model/records.js';
 import type { LineBatch } from '../sources/lines.js';
 import { idsOfLine } from '../transforms/build/ids.js';
@@ -131,27 +132,4 @@ function isBlank(text: string): boolean {
     if (c !== 32 && c !== 9 && c !== 13) return false;
   }
   return true;
-}
-
-export function toStored(event: ActivityTrackerEvent, source: string, line: number): StoredEvent {
-  return {
-    id: event.id,
-    location: event.location,
-    service: event.service,
-    time: Date.parse(event['@timestamp']),
-    action: event.action,
-    outcome: event.outcome,
-    severity: event.severity,
-    initiatorId: event.initiator.id,
-    initiatorName: event.initiator.name,
-    sourceAddress: event.initiator.host.address || null,
-    targetId: event.target.id,
-    targetTypeURI: event.target.typeURI,
-    correlationId: event.correlationId ?? null,
-    reasonCode: event.reason.reasonCode,
-    dataEvent: event.dataEvent,
-    source,
-    line,
-    json: JSON.stringify(event),
-  };
 }

@@ -3,6 +3,7 @@ import { AuditlineError } from '../errors.js';
 import { formatByName, formatNames } from '../formats/registry.js';
 import type { HmacKey } from '../secrets/hmac-key.js';
 import { createRedactor } from '../transforms/redact/index.js';
+import type { Redactor } from '../transforms/redact/types.js';
 import { createTransformer, type TransformBatch } from './line-chain.js';
 import { createEventValidator } from '../transforms/validate/validate.js';
 import type { WorkerInit } from './worker-pool.js';
@@ -11,6 +12,8 @@ export interface TransformSetup {
   pipelines: CompiledPipeline[];
   /** Builds a transform on the calling thread (the main thread, or a worker from `init`). */
   makeTransform: () => TransformBatch;
+  /** The redactor of the calling thread, for what the engine itself dead-letters. */
+  makeRedactor: () => Redactor;
   maxLineBytes: number | undefined;
   /** The same setup as plain data, for worker threads. */
   workerInit: WorkerInit;
@@ -28,6 +31,7 @@ export function prepareTransform(opts: { pipelines?: string[]; format?: string; 
   return {
     pipelines,
     maxLineBytes: opts.maxLineBytes,
+    makeRedactor: () => createRedactor({ key: opts.key, extraFields }),
     makeTransform: () =>
       createTransformer({
         pipelines,

@@ -17,21 +17,41 @@ export interface SinkBatchPolicy {
   maxEvents: number;
 }
 
-export class SinkBatch {
+/** A run of consecutive events of one owner (a transformed batch) inside a write. */
+export interface Segment<O> {
+  owner: O;
+  /** Index of the owner's first event in the write */
+  start: number;
+  count: number;
+}
+
+/**
+ * Events of many owners gathered into one write. Each `add` is one segment, even with no events:
+ * an owner whose lines were all dead-lettered or filtered is still acknowledged by the write.
+ */
+export class SinkBatch<O = string> {
   private events: StoredEvent[] = [];
-  private bySource = new Map<string, number>();
+  private segments: Segment<O>[] = [];
+  private bySource = new Map<O, number>();
   private byLocation = new Map<string, number>();
   /** Locations in this batch with fewer than rowsPerLocation events. */
   private short = 0;
 
   constructor(private readonly policy: SinkBatchPolicy) {}
 
+  /** Events held. */
   get size(): number {
     return this.events.length;
   }
 
-  add(source: string, events: readonly StoredEvent[]): void {
+  /** Nothing held, not even an owner without events. */
+  get empty(): boolean {
+    return this.segments.length === 0;
+  }
+
+  add(owner: O, events: readonly StoredEvent[]): void {
     const { rowsPerLocation } = this.policy;
+    this.segments.push({ owner, start: this.events.length, count: events.length });
     for (const e of events) {
       this.events.push(e);
       const n = (this.byLocation.get(e.location) ?? 0) + 1;
@@ -39,7 +59,7 @@ export class SinkBatch {
       if (n === 1) this.short++;
       if (n === rowsPerLocation) this.short--;
     }
-    this.bySource.set(source, (this.bySource.get(source) ?? 0) + events.length);
+    this.bySource.set(owner, (this.bySource.get(owner) ?? 0) + events.length);
   }
 
   /** Worth a write: every location has its row group, or the batch is at its cap. */
@@ -47,10 +67,11 @@ export class SinkBatch {
     return this.events.length >= this.policy.maxEvents || (this.events.length > 0 && this.short === 0);
   }
 
-  /** The events and how many came from each source; the batch starts empty again. */
-  take(): { events: StoredEvent[]; bySource: Map<string, number> } {
-    const out = { events: this.events, bySource: this.bySource };
+  /** The events, their segments and how many came from each owner; the batch starts empty again. */
+  take(): { events: StoredEvent[]; segments: Segment<O>[]; bySource: Map<O, number> } {
+    const out = { events: this.events, segments: this.segments, bySource: this.bySource };
     this.events = [];
+    this.segments = [];
     this.bySource = new Map();
     this.byLocation = new Map();
     this.short = 0;

@@ -1,6 +1,6 @@
-import type { BatchCounts, RejectCode } from '../model/records.js';
+import type { RejectCode } from '../model/records.js';
 
-/** Counts of one source file; summed they give the run's counts. */
+/** Counts of one source (a file, a request body); summed they give the run's counts. */
 export interface SourceCounts {
   linesRead: number;
   eventsIndexed: number;
@@ -9,16 +9,20 @@ export interface SourceCounts {
   filtered: number;
 }
 
-/** The `--json` summary: every line accounted for, per run and per source. */
-export interface RunSummary extends SourceCounts {
-  /** Per source file; `format` counts its lines per detected input format (a file may mix them). */
-  sources: Record<string, SourceCounts & { format?: Record<string, number> }>;
+/** What a source's lines came to, once every one of them is acknowledged. */
+export interface Tally extends SourceCounts {
   byLocation: Record<string, number>;
   byAction: Record<string, number>;
   byFormat: Record<string, number>;
   deadLetteredBy: Partial<Record<RejectCode, number>>;
   filteredBy: Record<string, number>;
   redactions: Record<string, number>;
+}
+
+/** The `--json` summary: every line accounted for, per run and per source. */
+export interface RunSummary extends Tally {
+  /** Per source file; `format` counts its lines per detected input format (a file may mix them). */
+  sources: Record<string, SourceCounts & { format?: Record<string, number> }>;
   store: string;
   deadLetterFile: string | undefined;
   durationMs: number;
@@ -29,38 +33,47 @@ export function emptyCounts(): SourceCounts {
   return { linesRead: 0, eventsIndexed: 0, deadLettered: 0, duplicatesSkipped: 0, filtered: 0 };
 }
 
+export function emptyTally(): Tally {
+  return { ...emptyCounts(), byLocation: {}, byAction: {}, byFormat: {}, deadLetteredBy: {}, filteredBy: {}, redactions: {} };
+}
+
 export function emptySummary(store: string, deadLetterFile: string | undefined): RunSummary {
-  return {
-    ...emptyCounts(),
-    sources: {},
-    byLocation: {},
-    byAction: {},
-    byFormat: {},
-    deadLetteredBy: {},
-    filteredBy: {},
-    redactions: {},
-    store,
-    deadLetterFile,
-    durationMs: 0,
-    linesPerSecond: 0,
-  };
+  return { ...emptyTally(), sources: {}, store, deadLetterFile, durationMs: 0, linesPerSecond: 0 };
 }
 
 export function addTo(target: Record<string, number>, add: Record<string, number>): void {
   for (const [k, v] of Object.entries(add)) target[k] = (target[k] ?? 0) + v;
 }
 
-export function addBatchCounts(summary: RunSummary, source: string, counts: BatchCounts): SourceCounts {
-  const s = (summary.sources[source] ??= emptyCounts());
-  s.linesRead += counts.linesRead;
-  s.filtered += counts.filtered;
-  summary.linesRead += counts.linesRead;
-  summary.filtered += counts.filtered;
-  addTo(summary.filteredBy, counts.filteredBy);
-  addTo(summary.redactions, counts.redactions);
-  addTo(summary.byFormat, counts.byFormat);
-  addTo((s.format ??= {}), counts.byFormat);
-  return s;
+export function countsOf(t: SourceCounts): SourceCounts {
+  return { linesRead: t.linesRead, eventsIndexed: t.eventsIndexed, deadLettered: t.deadLettered, duplicatesSkipped: t.duplicatesSkipped, filtered: t.filtered };
+}
+
+/** Adds one tally into another (a source's into the run's). */
+export function addTally(into: Tally, add: Tally): void {
+  into.linesRead += add.linesRead;
+  into.eventsIndexed += add.eventsIndexed;
+  into.deadLettered += add.deadLettered;
+  into.duplicatesSkipped += add.duplicatesSkipped;
+  into.filtered += add.filtered;
+  addTo(into.byLocation, add.byLocation);
+  addTo(into.byAction, add.byAction);
+  addTo(into.byFormat, add.byFormat);
+  addTo(into.deadLetteredBy as Record<string, number>, add.deadLetteredBy as Record<string, number>);
+  addTo(into.filteredBy, add.filteredBy);
+  addTo(into.redactions, add.redactions);
+}
+
+/** A source's tally enters the run summary under its name. */
+export function addSource(summary: RunSummary, name: string, tally: Tally): void {
+  addTally(summary, tally);
+  const s = (summary.sources[name] ??= emptyCounts());
+  s.linesRead += tally.linesRead;
+  s.eventsIndexed += tally.eventsIndexed;
+  s.deadLettered += tally.deadLettered;
+  s.duplicatesSkipped += tally.duplicatesSkipped;
+  s.filtered += tally.filtered;
+  addTo(((s as { format?: Record<string, number> }).format ??= {}), tally.byFormat);
 }
 
 /** The accounting invariant, checked at the end of every run (and by the tests). */

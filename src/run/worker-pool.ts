@@ -25,8 +25,11 @@ export interface WorkerResult {
   counts: BatchCounts;
 }
 
-export interface TransformWorker {
+/** Transform threads that answer one message per batch; a thread that dies is replaced. */
+export interface WorkerPool {
   transform(input: InputChunk): Promise<TransformedBatch>;
+  /** Threads started to replace one that died. */
+  readonly restarts: number;
   terminate(): Promise<void>;
 }
 
@@ -34,7 +37,7 @@ export interface TransformWorker {
  * The worker runs compiled JavaScript. Under the test runner this module is loaded
  * from TypeScript sources, so the compiled copy in dist/ (built by `npm test`'s pretest) is used.
  */
-function workerScript(): URL {
+export function defaultWorkerScript(): URL {
   const sibling = new URL('./transform-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(sibling))) return sibling;
   const built = new URL('../../dist/run/transform-worker.js', import.meta.url);
@@ -51,42 +54,73 @@ const WORKER_HEAP_MB = 128;
  */
 const WORKER_YOUNG_MB = 16;
 
-export function startWorkers(count: number, init: WorkerInit): TransformWorker[] {
-  const script = workerScript();
-  return Array.from({ length: count }, () => {
+interface Waiting {
+  resolve: (r: TransformedBatch) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  waiting: Map<number, Waiting>;
+}
+
+/**
+ * Batches go to the thread with the fewest batches in flight. A thread that exits or fails fails
+ * the batches it held (the engine retries them once elsewhere) and a new thread takes its place,
+ * so no batch ever waits on a dead thread.
+ */
+export function startWorkerPool(count: number, init: WorkerInit, script: URL = defaultWorkerScript()): WorkerPool {
+  let seq = 0;
+  let restarts = 0;
+  let closing = false;
+
+  const start = (): Slot => {
     const worker = new Worker(script, { workerData: init, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
-    let seq = 0;
-    const waiting = new Map<number, { resolve: (r: TransformedBatch) => void; reject: (e: unknown) => void }>();
-    const failAll = (e: unknown) => {
-      for (const w of waiting.values()) w.reject(e);
-      waiting.clear();
+    const slot: Slot = { worker, waiting: new Map() };
+    const died = (e: unknown) => {
+      const index = slots.indexOf(slot);
+      if (index === -1) return; // already replaced (an error is followed by an exit)
+      const waiting = [...slot.waiting.values()];
+      slot.waiting.clear();
+      if (!closing) {
+        slots[index] = start();
+        restarts++;
+      } else slots.splice(index, 1);
+      for (const w of waiting) w.reject(e);
     };
     worker.on('message', (msg: { seq: number; result?: WorkerResult; error?: string }) => {
-      const w = waiting.get(msg.seq);
+      const w = slot.waiting.get(msg.seq);
       if (!w) return;
-      waiting.delete(msg.seq);
+      slot.waiting.delete(msg.seq);
       if (msg.result) {
         const { source, packed, rejects, counts } = msg.result;
         w.resolve({ source, events: unpackEvents(packed), rejects, counts });
-      }
-      else w.reject(new AuditlineError('AL_INTERNAL', `transform worker failed: ${msg.error}`));
+      } else w.reject(new AuditlineError('AL_INTERNAL', `transform failed: ${msg.error}`));
     });
-    worker.on('error', failAll);
-    worker.on('exit', (code) => {
-      if (waiting.size > 0) failAll(new AuditlineError('AL_INTERNAL', `transform worker exited with code ${code}`));
-    });
-    return {
-      transform(input) {
-        const id = seq++;
-        return new Promise<TransformedBatch>((resolve, reject) => {
-          waiting.set(id, { resolve, reject });
-          // Byte chunks own their memory (sources/chunks.ts): moved to the worker, not copied.
-          worker.postMessage({ seq: id, input }, 'bytes' in input ? [input.bytes.buffer as ArrayBuffer] : []);
-        });
-      },
-      terminate: async () => {
-        await worker.terminate();
-      },
-    };
-  });
+    worker.on('error', (e) => died(new AuditlineError('AL_INTERNAL', `transform worker failed: ${e.message}`)));
+    worker.on('exit', (code) => died(new AuditlineError('AL_INTERNAL', `transform worker exited with code ${code}`)));
+    return slot;
+  };
+
+  const slots: Slot[] = Array.from({ length: count }, start);
+
+  return {
+    transform(input) {
+      let slot = slots[0]!;
+      for (const s of slots) if (s.waiting.size < slot.waiting.size) slot = s;
+      const id = seq++;
+      return new Promise<TransformedBatch>((resolve, reject) => {
+        slot.waiting.set(id, { resolve, reject });
+        // Copied, not transferred: the engine keeps the bytes to retry the batch if this thread dies.
+        slot.worker.postMessage({ seq: id, input });
+      });
+    },
+    get restarts() {
+      return restarts;
+    },
+    async terminate() {
+      closing = true;
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
 }

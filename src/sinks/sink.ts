@@ -1,45 +1,58 @@
+import { AuditlineError, type ErrorContext } from '../errors.js';
 import type { StoredEvent } from '../model/records.js';
 
-/** What a write committed: exact counts of the events that were new, by location and action. */
-export interface WriteResult {
-  indexed: number;
-  duplicates: number;
-  byLocation: Record<string, number>;
-  byAction: Record<string, number>;
-  /** New events per source file: a write may hold several sources' events. */
-  bySource: Record<string, number>;
-}
+/** What became of one event in a write. */
+export type EventOutcome =
+  | { readonly status: 'committed' }
+  | { readonly status: 'duplicate' }
+  | {
+      readonly status: 'rejected';
+      /** The sink's own stable code (an Elasticsearch error type, an HTTP status) */
+      readonly code: string;
+      readonly reason: string;
+      /** Worth sending again later (a 429, a 5xx); otherwise it goes to the dead-letter file. */
+      readonly retriable: boolean;
+    };
 
-export function emptyWriteResult(): WriteResult {
-  return { indexed: 0, duplicates: 0, byLocation: {}, byAction: {}, bySource: {} };
-}
+export const COMMITTED: EventOutcome = Object.freeze({ status: 'committed' });
+export const DUPLICATE: EventOutcome = Object.freeze({ status: 'duplicate' });
 
-export function countIndexed(result: WriteResult, location: string, action: string, source: string): void {
-  result.indexed++;
-  result.byLocation[location] = (result.byLocation[location] ?? 0) + 1;
-  result.byAction[action] = (result.byAction[action] ?? 0) + 1;
-  result.bySource[source] = (result.bySource[source] ?? 0) + 1;
+export function rejected(code: string, reason: string, retriable: boolean): EventOutcome {
+  return { status: 'rejected', code, reason, retriable };
 }
 
 /**
- * A destination for events. `write` resolves only once the events are durably
- * committed, so a caller (the batch runner, or an HTTP receiver answering a shipper)
- * can acknowledge after commit. Events of one location are never written anywhere
- * that holds another location's events.
+ * A destination for events. `write` returns one outcome per event (`outcomes[i]` for
+ * `events[i]`) and resolves only once every committed event is durable, so a caller can
+ * acknowledge after commit. A failure of the whole write (nothing committed) throws a
+ * `SinkError`. Events of one location are never written anywhere that holds another
+ * location's events.
  */
 export interface EventSink {
   readonly name: string;
-  write(events: StoredEvent[]): Promise<WriteResult>;
+  write(events: readonly StoredEvent[]): Promise<EventOutcome[]>;
   close(): Promise<void>;
 }
 
-/** Groups a batch by location, keeping order inside each location. */
-export function byLocation(events: StoredEvent[]): Map<string, StoredEvent[]> {
-  const groups = new Map<string, StoredEvent[]>();
-  for (const e of events) {
-    const g = groups.get(e.location);
-    if (g) g.push(e);
-    else groups.set(e.location, [e]);
+/** A write that failed as a whole; `retriable` says whether the same write may succeed later. */
+export class SinkError extends AuditlineError {
+  readonly retriable: boolean;
+
+  constructor(message: string, opts: { retriable: boolean; context?: ErrorContext; cause?: unknown }) {
+    super('AL_SINK_IO', message, opts.context ?? {}, { cause: opts.cause });
+    this.name = 'SinkError';
+    this.retriable = opts.retriable;
+  }
+}
+
+/** Groups events by location, keeping order inside each location, with each event's index in the write. */
+export function byLocation(events: readonly StoredEvent[]): Map<string, { event: StoredEvent; index: number }[]> {
+  const groups = new Map<string, { event: StoredEvent; index: number }[]>();
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
+    const g = groups.get(event.location);
+    if (g) g.push({ event, index });
+    else groups.set(event.location, [{ event, index }]);
   }
   return groups;
 }

@@ -86,6 +86,15 @@ export class ByteChunker {
     return [chunk];
   }
 
+  /**
+   * The input broke off: every complete line buffered, and the number of the first line lost
+   * (the partial one after the last newline, or the oversized one being counted).
+   */
+  salvage(): { chunks: ByteChunk[]; lostLine: number } {
+    const chunks = this.carryBytes < this.partsBytes ? [this.cutAtLastNewline()] : [];
+    return { chunks, lostLine: this.nextLine };
+  }
+
   /** Sends every complete line buffered; the partial line after the last newline stays. */
   private cutAtLastNewline(): ByteChunk {
     let done: Buffer[] = [];

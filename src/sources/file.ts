@@ -99,12 +99,52 @@ export function lineBatchOf(input: InputChunk, maxLineBytes: number | undefined)
   return 'bytes' in input ? linesOfChunk(input, maxLineBytes) : input;
 }
 
+/** Where a source broke off, reported once for everything after that point (out of band: never a line). */
+export interface SourceDamage {
+  kind: 'damage';
+  code: 'source_truncated' | 'source_unreadable';
+  reason: string;
+  /** The number the first line lost would have had */
+  line: number;
+}
+
+export type SourceItem = InputChunk | SourceDamage;
+
+export function isDamage(item: SourceItem): item is SourceDamage {
+  return 'kind' in item && item.kind === 'damage';
+}
+
 /**
- * Streams one source for the transform pool: line files as newline-aligned byte chunks
- * (the reading thread never decodes or splits them), JSON documents as element batches.
+ * Streams one source for the engine: line files as newline-aligned byte chunks (the reading
+ * thread never decodes or splits them), JSON documents as element batches. A source that
+ * breaks off part way (a cut .gz, an I/O error) costs only its damaged part: the complete lines
+ * read before are yielded, then one `SourceDamage`, and the stream ends normally.
  */
-export function readInputChunks(source: InputSource, opts: ReadOptions = {}): AsyncGenerator<InputChunk> {
-  return readSource<InputChunk>(source, opts, new ByteChunker(source.name, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.chunkBytes));
+export async function* readInputChunks(source: InputSource, opts: ReadOptions = {}): AsyncGenerator<SourceItem> {
+  const chunker = new ByteChunker(source.name, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.chunkBytes);
+  let nextDocumentLine = 1;
+  try {
+    for await (const item of readSource<InputChunk>(source, opts, chunker)) {
+      if (!('bytes' in item)) nextDocumentLine = item.firstLine + item.lines.length;
+      yield item;
+    }
+  } catch (e) {
+    if (!(e instanceof AuditlineError) || e.code !== 'AL_SOURCE_IO') throw e;
+    const salvaged = chunker.salvage();
+    yield* salvaged.chunks;
+    const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
+    yield {
+      kind: 'damage',
+      code: isCompressionError(cause) ? 'source_truncated' : 'source_unreadable',
+      reason: `${source.name} broke off: ${cause?.message ?? e.message}`,
+      line: nextDocumentLine > 1 ? nextDocumentLine : salvaged.lostLine,
+    };
+  }
+}
+
+/** zlib's errors carry Z_* codes (`Z_BUF_ERROR` for a stream that ends early, `Z_DATA_ERROR` for garbage). */
+function isCompressionError(e: NodeJS.ErrnoException | undefined): boolean {
+  return typeof e?.code === 'string' && e.code.startsWith('Z_');
 }
 
 /** Cuts a line file's reads into pieces: LineSplitter (lines) or ByteChunker (byte chunks). */
@@ -116,8 +156,8 @@ interface Cutter<T> {
 async function* readSource<T>(source: InputSource, opts: ReadOptions, cutter: Cutter<T>): AsyncGenerator<T | LineBatch> {
   const stream = source.open();
   try {
-    // Issue 4: a `.json`/`.json.gz` file holding one array or a search response is streamed
-    // element by element (sources/json-array.ts); everything else keeps the line path.
+    // A `.json`/`.json.gz` file holding one array or a search response is streamed element by
+    // element (sources/json-array.ts); everything else takes the line path.
     const sniffed = isJsonDocumentName(source.name) ? await sniffJsonDocument(stream) : { kind: 'lines' as const, chunks: stream as AsyncIterable<Buffer> };
     const chunks = counted(sniffed.chunks, opts.onBytes);
     if (sniffed.kind !== 'lines') {

@@ -10,6 +10,7 @@ import { COLUMNS } from '../../src/sinks/duckdb/schema.js';
 import { openDuckDbSink } from '../../src/sinks/duckdb/sink.js';
 import type { EventSink } from '../../src/sinks/sink.js';
 import { tempDir } from '../helpers/env.js';
+import { writeCounts } from '../helpers/outcomes.js';
 import { queryStore, tablesOf } from '../helpers/store.js';
 
 /** Real DuckDB files in a temporary folder; no mocks. */
@@ -61,7 +62,7 @@ async function withSink<T>(path: string, fn: (sink: EventSink) => Promise<T>): P
 describe('DuckDB sink', () => {
   it('counts a duplicate within one batch once, as a duplicate', async () => {
     const path = join(tempDir(), 'store.duckdb');
-    const w = await withSink(path, (s) => s.write([ev(1), ev(2), ev(1), ev(1)]));
+    const w = await withSink(path, (s) => writeCounts(s, [ev(1), ev(2), ev(1), ev(1)]));
     expect(w).toMatchObject({ indexed: 2, duplicates: 2, byLocation: { 'us-south': 2 } });
     expect(await count(path, 'events_us_south')).toBe(2);
   });
@@ -69,10 +70,10 @@ describe('DuckDB sink', () => {
   it('skips events written by an earlier batch, also when they come back out of time order', async () => {
     const path = join(tempDir(), 'store.duckdb');
     const [first, second, third] = await withSink(path, async (s) => [
-      await s.write([ev(1), ev(2), ev(3)]),
-      await s.write([ev(3), ev(4)]),
+      await writeCounts(s, [ev(1), ev(2), ev(3)]),
+      await writeCounts(s, [ev(3), ev(4)]),
       // A wide batch whose time range covers everything stored so far.
-      await s.write([ev(100), ev(2), ev(0), ev(4), ev(5)]),
+      await writeCounts(s, [ev(100), ev(2), ev(0), ev(4), ev(5)]),
     ]);
     expect(first).toMatchObject({ indexed: 3, duplicates: 0 });
     expect(second).toMatchObject({ indexed: 1, duplicates: 1 });
@@ -83,8 +84,8 @@ describe('DuckDB sink', () => {
   it('skips events stored by an earlier run (the store reopened)', async () => {
     const path = join(tempDir(), 'store.duckdb');
     const batch = Array.from({ length: 50 }, (_, i) => ev(i));
-    expect((await withSink(path, (s) => s.write(batch))).indexed).toBe(50);
-    const again = await withSink(path, (s) => s.write([...batch].reverse()));
+    expect((await withSink(path, (s) => writeCounts(s, batch))).indexed).toBe(50);
+    const again = await withSink(path, (s) => writeCounts(s, [...batch].reverse()));
     expect(again).toMatchObject({ indexed: 0, duplicates: 50, byLocation: {}, byAction: {}, bySource: {} });
     expect(await count(path, 'events_us_south')).toBe(50);
   });
@@ -92,8 +93,8 @@ describe('DuckDB sink', () => {
   it('counts only new events, exactly, by location, action and source', async () => {
     const path = join(tempDir(), 'store.duckdb');
     const w = await withSink(path, async (s) => {
-      await s.write([ev(1, { source: 'a.log' }), ev(2, { source: 'b.log', action: 'kms.secrets.create' })]);
-      return s.write([
+      await writeCounts(s, [ev(1, { source: 'a.log' }), ev(2, { source: 'b.log', action: 'kms.secrets.create' })]);
+      return writeCounts(s, [
         ev(1, { source: 'a.log' }), // stored already
         ev(2, { source: 'b.log', action: 'kms.secrets.create' }), // stored already
         ev(3, { source: 'a.log' }),
@@ -114,7 +115,7 @@ describe('DuckDB sink', () => {
 
   it('writes two locations of one write to their own tables only', async () => {
     const path = join(tempDir(), 'store.duckdb');
-    await withSink(path, (s) => s.write([ev(1), ev(2, { location: 'eu-de' }), ev(3), ev(4, { location: 'eu-de' }), ev(5, { location: 'eu-de' })]));
+    await withSink(path, (s) => writeCounts(s, [ev(1), ev(2, { location: 'eu-de' }), ev(3), ev(4, { location: 'eu-de' }), ev(5, { location: 'eu-de' })]));
     expect(await tablesOf(path)).toEqual(['events_eu_de', 'events_us_south']);
     for (const [table, location, n] of [['events_us_south', 'us-south', 2], ['events_eu_de', 'eu-de', 3]] as const) {
       const rows = await queryStore(path, `SELECT location, event->>'location' AS j FROM ${table}`);
@@ -126,7 +127,7 @@ describe('DuckDB sink', () => {
   it('stores every column, nulls included, and the event JSON verbatim; the export reader reads it back', async () => {
     const path = join(tempDir(), 'store.duckdb');
     const events = [ev(1), ev(2), ev(3, { initiatorName: '', targetId: 'é 😀 "quoted" \\ back' })];
-    await withSink(path, (s) => s.write(events));
+    await withSink(path, (s) => writeCounts(s, events));
     const rows = await queryStore(path, `SELECT * EXCLUDE (event), epoch_ms(event_time)::DOUBLE AS ms, event::VARCHAR AS json FROM events_us_south ORDER BY line`);
     expect(rows).toEqual(
       events.map((e) => ({
@@ -151,12 +152,12 @@ describe('DuckDB sink', () => {
     await withSink(path, async (s) => {
       // us-south is appended first; the eu-de event then fails (a time DuckDB cannot take).
       const bad = { ...ev(3, { location: 'eu-de' }), time: Number.NaN };
-      const failing = s.write([ev(1), ev(2), bad]);
+      const failing = writeCounts(s, [ev(1), ev(2), bad]);
       await expect(failing).rejects.toMatchObject({ code: 'AL_SINK_IO', context: { file: path } });
       await expect(failing).rejects.toBeInstanceOf(AuditlineError);
-      expect(await s.write([ev(4)])).toMatchObject({ indexed: 1, duplicates: 0 });
+      expect(await writeCounts(s, [ev(4)])).toMatchObject({ indexed: 1, duplicates: 0 });
       // The rolled-back events were never stored: writing them again indexes them.
-      expect(await s.write([ev(1), ev(2), ev(3, { location: 'eu-de' })])).toMatchObject({ indexed: 3, duplicates: 0 });
+      expect(await writeCounts(s, [ev(1), ev(2), ev(3, { location: 'eu-de' })])).toMatchObject({ indexed: 3, duplicates: 0 });
     });
     expect(await count(path, 'events_us_south')).toBe(3);
     expect(await count(path, 'events_eu_de')).toBe(1);
@@ -176,7 +177,7 @@ describe('DuckDB sink', () => {
     });
     conn.closeSync();
     old.closeSync();
-    const w = await withSink(path, (s) => s.write([ev(1), ev(2), ev(2)]));
+    const w = await withSink(path, (s) => writeCounts(s, [ev(1), ev(2), ev(2)]));
     expect(w).toMatchObject({ indexed: 1, duplicates: 2 });
     expect(await count(path, 'events_us_south')).toBe(2);
   });

@@ -1,32 +1,13 @@
-import type { StoredEvent } from '../../model/records.js';
+import { STORED_FIELDS } from '../../model/fields.js';
 import { safeLocation } from '../sink.js';
 
 /**
- * Key fields as columns, the whole event as JSON. One table per location
- * (`events_us_south`), never mixed: residency is visible in the schema itself.
+ * Key fields as columns (the field table, model/fields.ts), the whole event as JSON. One table per
+ * location (`events_us_south`), never mixed: residency is visible in the schema itself.
  * No PRIMARY KEY: its index lived in memory and grew with the table; the sink finds
  * duplicates by id within the batch's time range instead (sink.ts).
  */
-export const COLUMNS: { name: string; type: string; of: keyof StoredEvent }[] = [
-  { name: 'id', type: 'VARCHAR NOT NULL', of: 'id' },
-  { name: 'event_time', type: 'TIMESTAMPTZ NOT NULL', of: 'time' },
-  { name: 'action', type: 'VARCHAR NOT NULL', of: 'action' },
-  { name: 'outcome', type: 'VARCHAR NOT NULL', of: 'outcome' },
-  { name: 'severity', type: 'VARCHAR NOT NULL', of: 'severity' },
-  { name: 'service', type: 'VARCHAR NOT NULL', of: 'service' },
-  { name: 'initiator_id', type: 'VARCHAR', of: 'initiatorId' },
-  { name: 'initiator_name', type: 'VARCHAR', of: 'initiatorName' },
-  { name: 'source_address', type: 'VARCHAR', of: 'sourceAddress' },
-  { name: 'target_id', type: 'VARCHAR', of: 'targetId' },
-  { name: 'target_type', type: 'VARCHAR', of: 'targetTypeURI' },
-  { name: 'correlation_id', type: 'VARCHAR', of: 'correlationId' },
-  { name: 'reason_code', type: 'INTEGER', of: 'reasonCode' },
-  { name: 'data_event', type: 'BOOLEAN', of: 'dataEvent' },
-  { name: 'location', type: 'VARCHAR NOT NULL', of: 'location' },
-  { name: 'source', type: 'VARCHAR', of: 'source' },
-  { name: 'line', type: 'INTEGER', of: 'line' },
-  { name: 'event', type: 'JSON NOT NULL', of: 'json' },
-];
+export const COLUMNS = STORED_FIELDS.map((f) => ({ name: f.column, type: f.sqlType }));
 
 export const TABLE_PREFIX = 'events_';
 

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { AuditlineError } from '../../errors.js';
 import type { StoredEvent } from '../../model/records.js';
-import { byLocation, countIndexed, emptyWriteResult, type EventSink, type WriteResult } from '../sink.js';
+import { STORED_FIELDS } from '../../model/fields.js';
+import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type EventSink } from '../sink.js';
 import { createTableSql, tableOf } from './schema.js';
 
 /**
@@ -39,15 +39,14 @@ export const DEFAULT_TUNING: DuckDbTuning = { rowGroupRows: 2048, threads: 1, ch
 
 /**
  * The embedded default store: one table per location, no index. Per write and location, in one
- * transaction: ids already stored are looked up among the table's rows in the batch's own time range
+ * transaction: ids already stored are looked up among the table's rows in the write's own time range
  * (zone maps skip the other row groups; the id is a hash of the line and the line fixes the time, so
- * a stored copy always lies in that range), then the new events are appended to the table. Counts come
- * from the events appended, so they are exact.
+ * a stored copy always lies in that range), then the new events are appended to the table. Every
+ * event's outcome comes from what was appended or found, and the write resolves after COMMIT.
  *
- * This replaced a temporary staging table and `INSERT … ON CONFLICT DO NOTHING` on a PRIMARY KEY,
- * whose index lived in memory and grew with the table (~1 GB RSS at 1M rows). Appending straight to
- * the table was 20-25% faster than staging and moving rows with INSERT … SELECT. Stores created with
- * the key still work.
+ * No PRIMARY KEY: its index lives in memory and grows with the table (~1 GB RSS at 1M rows); appending
+ * straight to the table is 20-25% faster than a staging table moved by INSERT … SELECT
+ * (docs/decisions/2026-11-duckdb-loading.md). Stores created with the key still work.
  */
 export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning> = {}): Promise<EventSink> {
   const t: DuckDbTuning = { ...DEFAULT_TUNING, ...tuning };
@@ -69,61 +68,68 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
     await conn.run(`ATTACH '${path.replace(/'/g, "''")}' AS store (STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${t.rowGroupRows})`);
     await conn.run('USE store');
   } catch (cause) {
-    throw new AuditlineError('AL_SINK_IO', `cannot open DuckDB store "${path}": ${(cause as Error).message}`, { file: path }, { cause });
+    throw new SinkError(`cannot open DuckDB store "${path}": ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
   }
   const knownTables = new Set<string>();
 
-  async function writeLocation(location: string, events: StoredEvent[], result: WriteResult): Promise<void> {
+  async function writeLocation(location: string, group: { event: StoredEvent; index: number }[], outcomes: EventOutcome[]): Promise<void> {
     const table = tableOf(location);
     if (!knownTables.has(table)) {
       await conn.run(createTableSql(table));
       knownTables.add(table);
     }
-    // Duplicates inside the batch: identical lines have identical ids.
-    const batch = new Map<string, StoredEvent>();
-    for (const e of events) if (!batch.has(e.id)) batch.set(e.id, e);
+    // Duplicates inside the write: identical lines have identical ids; the first copy is the one kept.
+    const batch = new Map<string, { event: StoredEvent; index: number }>();
+    for (const item of group) {
+      if (batch.has(item.event.id)) outcomes[item.index] = DUPLICATE;
+      else batch.set(item.event.id, item);
+    }
     let lo = Infinity;
     let hi = -Infinity;
-    for (const e of batch.values()) {
-      if (e.time < lo) lo = e.time;
-      if (e.time > hi) hi = e.time;
+    for (const { event } of batch.values()) {
+      if (event.time < lo) lo = event.time;
+      if (event.time > hi) hi = event.time;
     }
     // Duplicates of stored rows. The bounds are literals so that the scans skip row groups by zone map.
     // Logs come roughly in time order, so the range usually holds no stored row and the count suffices;
-    // in random order every batch probes most of the table: 12.2k vs 15.9k rows/s on 1M events.
+    // in random order every write probes most of the table: 12.2k vs 15.9k rows/s on 1M events.
     const range = `FROM "${table}" WHERE event_time BETWEEN make_timestamptz(${micros(lo)}) AND make_timestamptz(${micros(hi)})`;
     const [[inRange]] = (await conn.runAndReadAll(`SELECT count(*) ${range}`)).getRows() as [[bigint]];
     if (inRange > 0n) {
       const known = await conn.runAndReadAll(`SELECT id ${range} AND id IN (SELECT unnest(from_json($ids, '["VARCHAR"]')))`, { ids: JSON.stringify([...batch.keys()]) });
-      for (const [id] of known.getRows()) batch.delete(String(id));
+      for (const [id] of known.getRows()) {
+        const item = batch.get(String(id));
+        if (!item) continue;
+        outcomes[item.index] = DUPLICATE;
+        batch.delete(String(id));
+      }
     }
-    const fresh = [...batch.values()];
-    result.duplicates += events.length - fresh.length;
-    if (fresh.length === 0) return;
+    if (batch.size === 0) return;
     const appender = await conn.createAppender(table);
     try {
-      appendRows(appender, fresh);
+      for (const { event } of batch.values()) appendRow(appender, event);
     } finally {
       appender.closeSync(); // flushes: the rows join this transaction
     }
-    for (const e of fresh) countIndexed(result, location, e.action, e.source);
+    for (const { index } of batch.values()) outcomes[index] = COMMITTED;
   }
 
   return {
     name: `duckdb:${path}`,
     async write(events) {
-      const result = emptyWriteResult();
-      if (events.length === 0) return result;
+      const outcomes = new Array<EventOutcome>(events.length);
+      if (events.length === 0) return outcomes;
       try {
         await conn.run('BEGIN TRANSACTION');
-        for (const [location, group] of byLocation(events)) await writeLocation(location, group, result);
+        for (const [location, group] of byLocation(events)) await writeLocation(location, group, outcomes);
         await conn.run('COMMIT');
       } catch (cause) {
         await conn.run('ROLLBACK').catch(() => undefined);
         knownTables.clear(); // a CREATE TABLE in this transaction is rolled back too
-        throw new AuditlineError('AL_SINK_IO', `DuckDB write failed: ${(cause as Error).message}`, { file: path }, { cause });
+        // A failed transaction (disk full, read-only file) fails the same way when run again at once.
+        throw new SinkError(`DuckDB write failed: ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
       }
-      return result;
+      return outcomes;
     },
     async close() {
       conn.closeSync();
@@ -136,37 +142,22 @@ function micros(ms: number): bigint {
   return BigInt(Math.round(ms * 1000));
 }
 
-function appendNullable(a: DuckDBAppender, value: string | null): void {
-  if (value === null) a.appendNull();
-  else a.appendVarchar(value);
-}
+type Append = (a: DuckDBAppender, value: unknown) => void;
 
-/**
- * One row per event, in the order of COLUMNS (schema.ts); test/e2e/ingest.test.ts checks every column
- * against the event JSON. Column chunks (DuckDBDataChunk) measured no faster in the sink (4.3 s per 100k
- * rows either way, 3 alternating runs each; ENUM-coded repeating strings did not help either): DuckDB's
- * table append and compression cost several times what the appender calls do.
- */
-export function appendRows(a: DuckDBAppender, events: StoredEvent[]): void {
-  for (const e of events) {
-    a.appendVarchar(e.id);
-    a.appendTimestampTZ(new DuckDBTimestampTZValue(micros(e.time)));
-    a.appendVarchar(e.action);
-    a.appendVarchar(e.outcome);
-    a.appendVarchar(e.severity);
-    a.appendVarchar(e.service);
-    a.appendVarchar(e.initiatorId);
-    a.appendVarchar(e.initiatorName);
-    appendNullable(a, e.sourceAddress);
-    a.appendVarchar(e.targetId);
-    a.appendVarchar(e.targetTypeURI);
-    appendNullable(a, e.correlationId);
-    a.appendInteger(e.reasonCode);
-    a.appendBoolean(e.dataEvent);
-    a.appendVarchar(e.location);
-    a.appendVarchar(e.source);
-    a.appendInteger(e.line);
-    a.appendVarchar(e.json);
-    a.endRow();
-  }
+/** One appender call per field kind of the table (model/fields.ts). */
+const APPEND_BY_KIND: Record<(typeof STORED_FIELDS)[number]['kind'], Append> = {
+  text: (a, v) => a.appendVarchar(v as string),
+  optionalText: (a, v) => (v === null ? a.appendNull() : a.appendVarchar(v as string)),
+  epochMillis: (a, v) => a.appendTimestampTZ(new DuckDBTimestampTZValue(micros(v as number))),
+  integer: (a, v) => a.appendInteger(v as number),
+  boolean: (a, v) => a.appendBoolean(v as boolean),
+};
+
+/** In column order; test/e2e/ingest.test.ts checks every column against the event JSON. */
+const APPENDERS = STORED_FIELDS.map((f) => ({ key: f.key, append: APPEND_BY_KIND[f.kind] }));
+
+function appendRow(a: DuckDBAppender, event: StoredEvent): void {
+  const values = event as unknown as Record<string, unknown>;
+  for (const { key, append } of APPENDERS) append(a, values[key]);
+  a.endRow();
 }
