@@ -1,5 +1,5 @@
 import { AuditlineError } from '../errors.js';
-import type { Rejected, StoredEvent, TransformedBatch } from '../model/records.js';
+import type { Rejected, RejectCode, StoredEvent, TransformedBatch } from '../model/records.js';
 import type { DeadLetterSink } from '../sinks/dead-letter.js';
 import { SinkError, type EventOutcome, type EventSink } from '../sinks/sink.js';
 import type { InputChunk, SourceDamage } from '../sources/file.js';
@@ -53,6 +53,26 @@ export interface EngineOptions {
   onRetriesExhausted?: 'dead-letter' | 'fail';
 }
 
+/** What became of one line of a source, for receivers that answer per line (an Elasticsearch `_bulk`). */
+export type LineOutcome =
+  | { readonly status: 'indexed' | 'duplicate' | 'filtered' }
+  | { readonly status: 'dead_lettered'; readonly code: RejectCode; readonly reason: string };
+
+const INDEXED: LineOutcome = Object.freeze({ status: 'indexed' });
+const DUPLICATE_LINE: LineOutcome = Object.freeze({ status: 'duplicate' });
+const FILTERED: LineOutcome = Object.freeze({ status: 'filtered' });
+
+export interface SourceOptions {
+  /** Keep every line's outcome (`SourceResult.lines`); costs an entry per line, so only receivers that answer per line ask. */
+  lineOutcomes?: boolean;
+}
+
+/** A source's exact counts once every line is acknowledged, and each line's outcome when asked for. */
+export interface SourceResult extends Tally {
+  /** `lines[n - 1]` is the outcome of line n */
+  lines?: LineOutcome[];
+}
+
 /** One input feeding the engine: a file, stdin, a request body. */
 export interface SourceInput {
   readonly name: string;
@@ -64,7 +84,7 @@ export interface SourceInput {
    * No more input. Resolves when every line pushed is durably accounted for (stored, dead-lettered,
    * a duplicate or filtered), with the source's exact counts; rejects if any of it was not.
    */
-  end(): Promise<Tally>;
+  end(): Promise<SourceResult>;
 }
 
 export interface EngineStats {
@@ -82,7 +102,7 @@ export interface EngineStats {
 }
 
 export interface Engine {
-  source(name: string): SourceInput;
+  source(name: string, options?: SourceOptions): SourceInput;
   /** Cut the waiting events into a write now, without waiting for size or time. */
   flush(): void;
   stats(): EngineStats;
@@ -98,7 +118,9 @@ interface SourceState {
   outstanding: number;
   ended: boolean;
   failure?: unknown;
-  finish?: { resolve: (t: Tally) => void; reject: (e: unknown) => void };
+  finish?: { resolve: (t: SourceResult) => void; reject: (e: unknown) => void };
+  /** Outcomes of lines that did not end filtered, by line number, when asked for */
+  lines?: Map<number, LineOutcome>;
 }
 
 /** One transformed batch on its way to the sink: acknowledged when its write and dead-letter entries are durable. */
@@ -161,6 +183,8 @@ export function openEngine(opts: EngineOptions): Engine {
 
   const admit = (ticket: Ticket) => {
     if (ticket.batch.rejects.length > 0) deadLetter.write(ticket.batch.rejects);
+    const lines = ticket.source.lines;
+    if (lines) for (const r of ticket.batch.rejects) lines.set(r.line, { status: 'dead_lettered', code: r.code, reason: r.reason });
     pending.add(ticket, ticket.batch.events);
     if (closing || pending.full() || (budget.contended && writesQueued === 0)) cut();
     else timer ??= setTimeout(cut, policy.maxWaitMs);
@@ -205,6 +229,7 @@ export function openEngine(opts: EngineOptions): Engine {
     const sinkRejects: Rejected[] = [];
     const results = segments.map(({ owner, start, count }) => {
       const tally = tallyOfBatch(owner.batch);
+      const lines = owner.source.lines;
       let error: unknown;
       for (let i = start; i < start + count; i++) {
         const event = events[i]!;
@@ -213,11 +238,17 @@ export function openEngine(opts: EngineOptions): Engine {
           tally.eventsIndexed++;
           tally.byLocation[event.location] = (tally.byLocation[event.location] ?? 0) + 1;
           tally.byAction[event.action] = (tally.byAction[event.action] ?? 0) + 1;
-        } else if (outcome.status === 'duplicate') tally.duplicatesSkipped++;
+          lines?.set(event.line, INDEXED);
+        } else if (outcome.status === 'duplicate') {
+          tally.duplicatesSkipped++;
+          lines?.set(event.line, DUPLICATE_LINE);
+        }
         else if (outcome.retriable && opts.onRetriesExhausted === 'fail') {
           error ??= new SinkError(`${sink.name} refused an event after ${retry.maxAttempts} tries: ${outcome.code}: ${outcome.reason}`, { retriable: true });
         } else {
-          sinkRejects.push(sinkRejectOf(event, outcome, sink.name, redactor, tally.redactions));
+          const reject = sinkRejectOf(event, outcome, sink.name, redactor, tally.redactions);
+          sinkRejects.push(reject);
+          lines?.set(event.line, { status: 'dead_lettered', code: reject.code, reason: reject.reason });
           tally.deadLettered++;
           tally.deadLetteredBy.sink_rejected = (tally.deadLetteredBy.sink_rejected ?? 0) + 1;
         }
@@ -245,12 +276,17 @@ export function openEngine(opts: EngineOptions): Engine {
     src.finish = undefined;
     if (src.failure) done.reject(src.failure);
     else if (!accountingHolds(src.tally)) done.reject(new AuditlineError('AL_INTERNAL', `accounting invariant broken for ${src.name}: ${JSON.stringify(src.tally)}`));
-    else done.resolve(src.tally);
+    else if (!src.lines) done.resolve(src.tally);
+    else {
+      const { lines } = src;
+      done.resolve({ ...src.tally, lines: Array.from({ length: src.tally.linesRead }, (_, i) => lines.get(i + 1) ?? FILTERED) });
+    }
   };
 
   return {
-    source(name) {
+    source(name, options = {}) {
       const src: SourceState = { name, tally: emptyTally(), queue: [], outstanding: 0, ended: false };
+      if (options.lineOutcomes) src.lines = new Map();
       const enqueue = (bytes: number, result: Promise<TransformedBatch> | TransformedBatch) => {
         const slot: SourceState['queue'][number] = { bytes };
         src.queue.push(slot);
@@ -277,7 +313,7 @@ export function openEngine(opts: EngineOptions): Engine {
         },
         end() {
           src.ended = true;
-          return new Promise<Tally>((resolve, reject) => {
+          return new Promise<SourceResult>((resolve, reject) => {
             src.finish = { resolve, reject };
             if (src.outstanding === 0) finishSource(src);
           });
