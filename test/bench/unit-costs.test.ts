@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { measureUnitCosts } from '../../src/bench/unit-costs.js';
-import { writeCorpus } from '../../src/fixtures/generate-main.js';
+import { measureUnitCosts } from '../../bench/unit-costs.js';
+import { writeCorpus } from '../../bench/write-corpus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'auditline-unit-costs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

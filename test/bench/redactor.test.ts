@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { benchRedactor } from '../../../src/transforms/redact/bench.js';
-import { testKey } from './test-key.js';
+import { benchRedactor } from '../../bench/redactor.js';
+import { testKey } from '../transforms/redact/test-key.js';
 
 const line = (i: number) =>
   JSON.stringify({

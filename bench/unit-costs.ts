@@ -1,17 +1,17 @@
-import type { CompiledPipeline } from '../transforms/classify/compile-pipeline.js';
-import { parseLine } from '../formats/parse-line.js';
-import { prepareTransform } from '../run/setup.js';
-import type { HmacKey } from '../secrets/hmac-key.js';
-import { buildRequestEvent } from '../transforms/build/event.js';
-import { idsOfLine, type LineIds } from '../transforms/build/ids.js';
-import { classifyRequest, type Classified } from '../transforms/classify/classify.js';
-import { createRedactor } from '../transforms/redact/index.js';
-import { expandInputs, readLineBatches } from '../sources/file.js';
-import { DEFAULT_BATCH_LINES } from '../sources/lines.js';
-import { toStored } from '../run/line-chain.js';
-import { createEventValidator } from '../transforms/validate/validate.js';
+import type { CompiledPipeline } from '../src/transforms/classify/compile-pipeline.js';
+import { parseLine } from '../src/formats/parse-line.js';
+import { prepareTransform } from '../src/run/setup.js';
+import type { HmacKey } from '../src/secrets/hmac-key.js';
+import { buildRequestEvent } from '../src/transforms/build/event.js';
+import { idsOfLine, type LineIds } from '../src/transforms/build/ids.js';
+import { classifyRequest, type Classified } from '../src/transforms/classify/classify.js';
+import { createRedactor } from '../src/transforms/redact/index.js';
+import { expandInputs, readLineBatches } from '../src/sources/file.js';
+import { DEFAULT_BATCH_LINES } from '../src/sources/lines.js';
+import { toStored } from '../src/model/fields.js';
+import { createEventValidator } from '../src/transforms/validate/validate.js';
 import { BENCH_KEY } from './bench-key.js';
-import type { ActivityTrackerEvent } from '../model/event.js';
+import type { ActivityTrackerEvent } from '../src/model/event.js';
 
 /**
  * Each step of the transform alone, in one process, over the first lines of the corpus: every step's

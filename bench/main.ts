@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { writeCorpus } from '../fixtures/generate-main.js';
-import { writeEventArray } from '../sources/json-array.js';
-import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../cli/node-flags.js';
+import { writeCorpus } from './write-corpus.js';
+import { writeEventArray } from './array-corpus.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { ARRAY_STAGES, STAGES } from './stage.js';
 import type { UnitCosts } from './unit-costs.js';
 
@@ -31,7 +31,7 @@ const args = await yargs(hideBin(process.argv))
   .option('lines', { type: 'number', default: 1_000_000 })
   .option('only', { type: 'string', describe: 'comma-separated stage names' })
   .option('out', { type: 'string', describe: 'JSON report (default: bench/results.json, or bench/results-only.json with --only)' })
-  .option('array-gb', { type: 'number', default: 0, describe: 'also ingest a generated JSON array of this many GiB (issue 4: peak RSS)' })
+  .option('array-gb', { type: 'number', default: 0, describe: 'also read and ingest a generated JSON array of this many GiB (peak RSS of a document larger than the heap)' })
   .strict()
   .parseAsync();
 

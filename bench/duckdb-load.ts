@@ -4,26 +4,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../cli/node-flags.js';
-import type { ActivityTrackerEvent } from '../model/event.js';
-import type { StoredEvent } from '../model/records.js';
-import { byLocation, countIndexed, emptyWriteResult, type EventSink, type WriteResult } from '../sinks/sink.js';
-import { COLUMNS, createTableSql, tableOf } from '../sinks/duckdb/schema.js';
-import { appendRows, DEFAULT_TUNING, openDuckDbSink, type DuckDbTuning } from '../sinks/duckdb/sink.js';
-import { toStored } from '../run/line-chain.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../src/cli/node-flags.js';
+import type { ActivityTrackerEvent } from '../src/model/event.js';
+import { STORED_FIELDS, toStored, type StoredEvent } from '../src/model/fields.js';
+import { COLUMNS, createTableSql, tableOf } from '../src/sinks/duckdb/schema.js';
+import { DEFAULT_TUNING, openDuckDbSink, type DuckDbTuning } from '../src/sinks/duckdb/sink.js';
 
 /**
- * Issue 5: how fast can Node load events into DuckDB? Each method runs in its own process
+ * How fast can Node load events into DuckDB? Each method runs in its own process
  * (peak RSS is its own, the CLI's V8 flags) on the same events, written by
  * `auditline ingest <corpus> --out DIR` and merged in line order (see ARCHITECTURE.md). Methods
  * alternate within a round so that a noisy, shared machine hurts them alike; compare ratios.
  *
- *   node dist/bench/duckdb-load.js --events /tmp/events-1m.ndjson --limit 100000 --rounds 2
+ *   npm run bench:build && node bench/dist/bench/duckdb-load.js --events /tmp/events-1m.ndjson --limit 100000 --rounds 2
  *
- * rows/s counts the time inside `sink.write` and `sink.close` (reading and JSON.parse excluded);
+ * `sink` is the product's store (openDuckDbSink); the others are written here with plain DuckDB SQL
+ * and the appender. rows/s counts the time inside `write` and `close` (reading and JSON.parse excluded);
  * peak RSS is taken before a second run re-writes the first --reingest events (all duplicates).
  */
 const METHODS = ['sink', 'pk-appender', 'anti-appender', 'anti-appender-tuned', 'ndjson-tuned', 'none'] as const;
@@ -144,7 +143,7 @@ function storedOf(text: string): StoredEvent {
 }
 
 /** Re-reads the first N events and writes them to a reopened store: duplicates across runs. */
-async function reingestFirst(sink: EventSink, n: number): Promise<boolean> {
+async function reingestFirst(sink: Loader, n: number): Promise<boolean> {
   const again: StoredEvent[] = [];
   for await (const text of createInterface({ input: createReadStream(args.events), crlfDelay: Infinity })) {
     if (again.length >= Math.min(n, args.limit)) break;
@@ -174,10 +173,30 @@ async function countRows(path: string): Promise<number> {
   }
 }
 
-function openMethod(method: Exclude<Method, 'none'>, path: string, dir: string, tuning: Partial<DuckDbTuning>): Promise<EventSink> {
+/** What every method does with a write: the counts are checked against the rows stored. */
+interface Loader {
+  write(events: StoredEvent[]): Promise<{ indexed: number; duplicates: number }>;
+  close(): Promise<void>;
+}
+
+async function openSink(path: string, tuning: Partial<DuckDbTuning>): Promise<Loader> {
+  const sink = await openDuckDbSink(path, tuning);
+  return {
+    async write(events) {
+      const outcomes = await sink.write(events);
+      const indexed = outcomes.filter((o) => o.status === 'committed').length;
+      const duplicates = outcomes.filter((o) => o.status === 'duplicate').length;
+      if (indexed + duplicates !== events.length) throw new Error(`the sink rejected ${events.length - indexed - duplicates} events`);
+      return { indexed, duplicates };
+    },
+    close: () => sink.close(),
+  };
+}
+
+function openMethod(method: Exclude<Method, 'none'>, path: string, dir: string, tuning: Partial<DuckDbTuning>): Promise<Loader> {
   switch (method) {
     case 'sink':
-      return openDuckDbSink(path, tuning);
+      return openSink(path, tuning);
     case 'pk-appender':
       return openStageSink(path, dir, { pk: true, tuned: false, load: 'appender' });
     case 'anti-appender':
@@ -190,15 +209,16 @@ function openMethod(method: Exclude<Method, 'none'>, path: string, dir: string, 
 }
 
 /**
- * The alternatives: a staging table filled by the row appender (the code before issue 5, with
- * `pk`) or by read_json over a temporary NDJSON file, then one INSERT … SELECT per location.
- * `tuned` opens the store like the sink does (DEFAULT_TUNING and --rg etc., ZSTD); otherwise as before.
+ * The alternatives: a staging table filled by the row appender (with `pk`, the store as it was: a
+ * PRIMARY KEY and INSERT … ON CONFLICT) or by read_json over a temporary NDJSON file, then one
+ * INSERT … SELECT per location that leaves out ids already stored. `tuned` opens the store as the sink
+ * does (DEFAULT_TUNING and --rg etc., ZSTD); otherwise with DuckDB's defaults for the file.
  */
-async function openStageSink(path: string, dir: string, o: { pk: boolean; tuned: boolean; load: 'appender' | 'ndjson' }, tuning: Partial<DuckDbTuning> = {}): Promise<EventSink> {
+async function openStageSink(path: string, dir: string, o: { pk: boolean; tuned: boolean; load: 'appender' | 'ndjson' }, tuning: Partial<DuckDbTuning> = {}): Promise<Loader> {
   const t = { ...DEFAULT_TUNING, ...tuning };
   const stage = 'auditline_stage';
   const plainColumns = COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ');
-  // pk: the schema before issue 5; tuned: the sink's schema (ZSTD); otherwise the old one without its key.
+  // pk: the id as PRIMARY KEY; tuned: the sink's schema (ZSTD); otherwise the plain columns.
   const createTable = (table: string) =>
     o.pk ? `CREATE TABLE IF NOT EXISTS "${table}" (${plainColumns.replace('id VARCHAR NOT NULL', 'id VARCHAR PRIMARY KEY')})` : o.tuned ? createTableSql(table) : `CREATE TABLE IF NOT EXISTS "${table}" (${plainColumns})`;
   let instance: DuckDBInstance;
@@ -217,9 +237,16 @@ async function openStageSink(path: string, dir: string, o: { pk: boolean; tuned:
   await conn.run(`CREATE TEMP TABLE ${stage} (${plainColumns})`);
   const known = new Set<string>();
   const ndjson = join(dir, 'stage.ndjson');
-  const readJsonColumns = `{${COLUMNS.map((c) => `${c.name}: '${c.name === 'event_time' ? 'BIGINT' : c.type.replace(' NOT NULL', '')}'`).join(', ')}}`;
+  // event_time travels as epoch microseconds, turned into a TIMESTAMPTZ by the SELECT.
+  const readJsonColumns = `{${COLUMNS.map((c) => `${c.name}: '${c.name === EVENT_TIME ? 'BIGINT' : c.type.replace(' NOT NULL', '')}'`).join(', ')}}`;
 
-  async function writeLocation(location: string, events: StoredEvent[], result: WriteResult): Promise<void> {
+  async function append(events: StoredEvent[]): Promise<void> {
+    const appender = await conn.createAppender(stage, null, 'temp');
+    for (const e of events) appendRow(appender, e);
+    appender.closeSync();
+  }
+
+  async function writeLocation(location: string, events: StoredEvent[]): Promise<{ indexed: number; duplicates: number }> {
     const table = tableOf(location);
     if (!known.has(table)) {
       await conn.run(createTable(table));
@@ -227,55 +254,89 @@ async function openStageSink(path: string, dir: string, o: { pk: boolean; tuned:
     }
     let sql: string;
     if (o.pk) {
-      const appender = await conn.createAppender(stage, null, 'temp');
-      appendRows(appender, events);
-      appender.closeSync();
-      sql = `INSERT INTO "${table}" SELECT DISTINCT ON (id) * FROM ${stage} ON CONFLICT DO NOTHING RETURNING action, source`;
+      await append(events);
+      sql = `INSERT INTO "${table}" SELECT DISTINCT ON (id) * FROM ${stage} ON CONFLICT DO NOTHING RETURNING id`;
     } else {
       const unique = [...new Map(events.map((e) => [e.id, e])).values()];
-      const lo = Math.round(Math.min(...unique.map((e) => e.time)) * 1000);
-      const hi = Math.round(Math.max(...unique.map((e) => e.time)) * 1000);
+      const lo = micros(Math.min(...unique.map((e) => e.time)));
+      const hi = micros(Math.max(...unique.map((e) => e.time)));
       let from: string;
       if (o.load === 'appender') {
-        const appender = await conn.createAppender(stage, null, 'temp');
-        appendRows(appender, unique);
-        appender.closeSync();
+        await append(unique);
         from = stage;
       } else {
-        const line = (e: StoredEvent) => {
-          const keys = { id: e.id, event_time: Math.round(e.time * 1000), action: e.action, outcome: e.outcome, severity: e.severity, service: e.service, initiator_id: e.initiatorId, initiator_name: e.initiatorName, source_address: e.sourceAddress, target_id: e.targetId, target_type: e.targetTypeURI, correlation_id: e.correlationId, reason_code: e.reasonCode, data_event: e.dataEvent, location: e.location, source: e.source, line: e.line };
-          return `${JSON.stringify(keys).slice(0, -1)},"event":${e.json}}\n`;
-        };
-        writeFileSync(ndjson, unique.map(line).join(''));
-        const cols = COLUMNS.map((c) => (c.name === 'event_time' ? 'make_timestamptz(event_time) AS event_time' : c.name)).join(', ');
+        writeFileSync(ndjson, unique.map(ndjsonRow).join(''));
+        const cols = COLUMNS.map((c) => (c.name === EVENT_TIME ? `make_timestamptz(${EVENT_TIME}) AS ${EVENT_TIME}` : c.name)).join(', ');
         from = `(SELECT ${cols} FROM read_json('${ndjson}', format = 'newline_delimited', columns = ${readJsonColumns}, maximum_object_size = 16777216))`;
       }
-      sql = `INSERT INTO "${table}" SELECT s.* FROM ${from} s ANTI JOIN (SELECT id FROM "${table}" WHERE event_time BETWEEN make_timestamptz(${lo}) AND make_timestamptz(${hi})) t USING (id) RETURNING action, source`;
+      sql = `INSERT INTO "${table}" SELECT s.* FROM ${from} s ANTI JOIN (SELECT id FROM "${table}" WHERE event_time BETWEEN make_timestamptz(${lo}) AND make_timestamptz(${hi})) t USING (id) RETURNING id`;
     }
-    const inserted = await conn.runAndReadAll(sql);
+    const inserted = (await conn.runAndReadAll(sql)).getRows().length;
     if (o.load === 'appender') await conn.run(`DELETE FROM ${stage}`);
-    const rows = inserted.getRows();
-    for (const [action, source] of rows) countIndexed(result, location, String(action), String(source));
-    result.duplicates += events.length - rows.length;
+    return { indexed: inserted, duplicates: events.length - inserted };
   }
 
   return {
-    name: `bench:${path}`,
     async write(events) {
-      const result = emptyWriteResult();
+      const total = { indexed: 0, duplicates: 0 };
       try {
         await conn.run('BEGIN TRANSACTION');
-        for (const [location, group] of byLocation(events)) await writeLocation(location, group, result);
+        for (const [location, group] of groupByLocation(events)) {
+          const r = await writeLocation(location, group);
+          total.indexed += r.indexed;
+          total.duplicates += r.duplicates;
+        }
         await conn.run('COMMIT');
       } catch (e) {
         await conn.run('ROLLBACK').catch(() => undefined);
         throw e;
       }
-      return result;
+      return total;
     },
     async close() {
       conn.closeSync();
       instance.closeSync();
     },
   };
+}
+
+const EVENT_TIME = STORED_FIELDS.find((f) => f.key === 'time')!.column;
+
+function micros(ms: number): bigint {
+  return BigInt(Math.round(ms * 1000));
+}
+
+function groupByLocation(events: StoredEvent[]): Map<string, StoredEvent[]> {
+  const groups = new Map<string, StoredEvent[]>();
+  for (const e of events) groups.set(e.location, [...(groups.get(e.location) ?? []), e]);
+  return groups;
+}
+
+type Append = (a: DuckDBAppender, value: unknown) => void;
+
+/** The appender call for each kind of the field table (model/fields.ts), as the sink makes them. */
+const APPEND_BY_KIND: Record<(typeof STORED_FIELDS)[number]['kind'], Append> = {
+  text: (a, v) => a.appendVarchar(v as string),
+  optionalText: (a, v) => (v === null ? a.appendNull() : a.appendVarchar(v as string)),
+  epochMillis: (a, v) => a.appendTimestampTZ(new DuckDBTimestampTZValue(micros(v as number))),
+  integer: (a, v) => a.appendInteger(v as number),
+  boolean: (a, v) => a.appendBoolean(v as boolean),
+};
+
+function appendRow(a: DuckDBAppender, event: StoredEvent): void {
+  const values = event as unknown as Record<string, unknown>;
+  for (const f of STORED_FIELDS) APPEND_BY_KIND[f.kind](a, values[f.key]);
+  a.endRow();
+}
+
+/** One line of the read_json input: every column by name, the event document spliced in as it was stored. */
+function ndjsonRow(e: StoredEvent): string {
+  const values = e as unknown as Record<string, unknown>;
+  const keys: Record<string, unknown> = {};
+  for (const f of STORED_FIELDS) {
+    if (f.key === 'json') continue;
+    keys[f.column] = f.kind === 'epochMillis' ? Number(micros(values[f.key] as number)) : values[f.key];
+  }
+  const document = STORED_FIELDS.find((f) => f.key === 'json')!.column;
+  return `${JSON.stringify(keys).slice(0, -1)},"${document}":${e.json}}\n`;
 }

@@ -2,18 +2,20 @@ import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import split2 from 'split2';
-import { runIngest } from '../run/ingest.js';
+import { runIngest } from '../src/run/ingest.js';
 import { BENCH_KEY } from './bench-key.js';
-import { prepareTransform } from '../run/setup.js';
-import { createTransformPool } from '../run/transform-pool.js';
-import { expandInputs, readInputChunks, readLineBatches } from '../sources/file.js';
-import type { LineBatch } from '../sources/lines.js';
-import type { Redactor } from '../transforms/redact/types.js';
-import { createTransformer } from '../run/line-chain.js';
-import { createEventValidator } from '../transforms/validate/validate.js';
+import { prepareTransform } from '../src/run/setup.js';
+import { createTransformPool } from '../src/run/transform-pool.js';
+import { expandInputs, readInputChunks, readLineBatches } from '../src/sources/file.js';
+import { readJsonArrayBatches, sniffJsonDocument } from '../src/sources/json-array.js';
+import type { LineBatch } from '../src/sources/lines.js';
+import type { TransformedBatch } from '../src/model/records.js';
+import type { Redactor } from '../src/transforms/redact/types.js';
+import { createTransformer } from '../src/run/line-chain.js';
+import { createEventValidator } from '../src/transforms/validate/validate.js';
 
 /**
- * One benchmark stage, run in its own process by bench/main.ts so that peak RSS is the
+ * One benchmark stage, run in its own process by main.ts so that peak RSS is the
  * stage's own. Prints one JSON line: { stage, lines, ms, maxRssMiB }.
  */
 const NO_REDACTION: Redactor = { redactRecord: () => 0, redactText: (t) => t, fingerprint: (v) => BENCH_KEY.fingerprint(v) };
@@ -29,6 +31,10 @@ async function eachBatch(file: string, fn: (b: LineBatch) => void): Promise<numb
   }
   return lines;
 }
+
+const TWO_WORKERS = 2;
+/** Chunks given to each worker before waiting for the oldest: one being transformed, one queued. */
+const CHUNKS_PER_WORKER = 2;
 
 let sink = 0; // keeps results observable so the optimiser cannot drop the work
 const setup = () => prepareTransform({ key: BENCH_KEY });
@@ -71,16 +77,17 @@ export const STAGES: Record<string, Stage> = {
   },
   'transform-2-workers': async (file) => {
     const s = setup();
-    const pool = createTransformPool({ workers: 2, init: s.workerInit, makeLocal: s.makeTransform });
-    const results = pool.ordered();
+    const pool = createTransformPool({ workers: TWO_WORKERS, init: s.workerInit, makeLocal: s.makeTransform });
+    const inFlight: Promise<TransformedBatch>[] = [];
     let lines = 0;
     const [source] = await expandInputs([file]);
     // Newline-aligned byte chunks, as ingest sends them: the main thread never splits lines.
-    for await (const chunk of readInputChunks(source!)) {
-      await results.submit(chunk);
-      for (const r of results.takeReady()) lines += r.counts.linesRead;
+    for await (const item of readInputChunks(source!)) {
+      if ('reason' in item) throw new Error(`${file}: ${item.reason}`);
+      inFlight.push(pool.transform(item));
+      if (inFlight.length >= CHUNKS_PER_WORKER * TWO_WORKERS) lines += (await inFlight.shift()!).counts.linesRead;
     }
-    for (const r of await results.takeAll()) lines += r.counts.linesRead;
+    for (const r of await Promise.all(inFlight)) lines += r.counts.linesRead;
     await pool.close();
     return lines;
   },
@@ -88,6 +95,15 @@ export const STAGES: Record<string, Stage> = {
   'e2e-duckdb-2-workers': (file) => e2e(file, { workers: 2 }),
   'e2e-ndjson-2-workers': (file) => e2e(file, { workers: 2, ndjson: true }),
   // Run only with `--array-gb N`: `file` is then a generated JSON array, streamed by stream-json.
+  // The reader alone (elements as line batches, nothing transformed): its peak RSS is the streaming's own.
+  'array-read': async (file) => {
+    const [source] = await expandInputs([file]);
+    const sniffed = await sniffJsonDocument(source!.open());
+    if (sniffed.kind === 'lines') throw new Error(`${file} is not a JSON array or search response`);
+    let lines = 0;
+    for await (const batch of readJsonArrayBatches(file, sniffed.chunks, sniffed.kind)) lines += batch.lines.length;
+    return lines;
+  },
   // Into the default store (memory flat whatever the size) and into NDJSON (holds the ids it wrote).
   // Workers as the CLI chooses them by default (run/ingest.ts autoWorkers).
   'array-ingest-duckdb': (file) => e2e(file, { workers: undefined }),
@@ -95,7 +111,7 @@ export const STAGES: Record<string, Stage> = {
 };
 
 /** Stages that read the JSON-array corpus instead of the line corpus. */
-export const ARRAY_STAGES = new Set(['array-ingest-duckdb', 'array-ingest-ndjson']);
+export const ARRAY_STAGES = new Set(['array-read', 'array-ingest-duckdb', 'array-ingest-ndjson']);
 
 async function e2e(file: string, o: { workers: number | undefined; ndjson?: boolean }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'auditline-bench-'));
