@@ -29,6 +29,11 @@ export class ByteBudget {
     return this.waiting.length > 0;
   }
 
+  /** Would `acquire(bytes)` be granted at once? */
+  admits(bytes: number): boolean {
+    return this.waiting.length === 0 && this.fits(bytes);
+  }
+
   acquire(bytes: number): Promise<void> {
     if (this.waiting.length === 0 && this.fits(bytes)) {
       this.take(bytes);

@@ -51,6 +51,12 @@ export interface EngineOptions {
    * the shipper sends them again).
    */
   onRetriesExhausted?: 'dead-letter' | 'fail';
+  /**
+   * A write that fails as a whole stops the engine (a batch run ends with the sink's error), or
+   * fails only the batches in it (a server answers 503 for them and goes on, so it recovers
+   * without a restart once the store does). Default: stop.
+   */
+  onWriteFailure?: 'stop' | 'fail-batches';
 }
 
 /** What became of one line of a source, for receivers that answer per line (an Elasticsearch `_bulk`). */
@@ -103,6 +109,8 @@ export interface EngineStats {
 
 export interface Engine {
   source(name: string, options?: SourceOptions): SourceInput;
+  /** Whether a push of this many bytes would be admitted now, without waiting (a server answers 429 otherwise). */
+  admits(bytes: number): boolean;
   /** Cut the waiting events into a write now, without waiting for size or time. */
   flush(): void;
   stats(): EngineStats;
@@ -222,7 +230,7 @@ export function openEngine(opts: EngineOptions): Engine {
       writeRetries += written.retries;
       writes++;
     } catch (e) {
-      failure ??= e;
+      if (opts.onWriteFailure !== 'fail-batches') failure ??= e;
       for (const s of segments) settle(s.owner, undefined, e);
       return;
     }
@@ -320,6 +328,7 @@ export function openEngine(opts: EngineOptions): Engine {
         },
       };
     },
+    admits: (bytes) => budget.admits(bytes),
     flush: cut,
     stats: () => ({
       inFlightBytes: budget.inFlight,
