@@ -28,6 +28,20 @@ import { DEFAULT_TUNING, openDuckDbSink, type DuckDbTuning } from '../src/sinks/
 const METHODS = ['sink', 'pk-appender', 'anti-appender', 'anti-appender-tuned', 'ndjson-tuned', 'none'] as const;
 type Method = (typeof METHODS)[number];
 
+// Above the run below: top-level await starts it before later declarations are initialised.
+const EVENT_TIME = STORED_FIELDS.find((f) => f.key === 'time')!.column;
+
+type Append = (a: DuckDBAppender, value: unknown) => void;
+
+/** The appender call for each kind of the field table (model/fields.ts), as the sink makes them. */
+const APPEND_BY_KIND: Record<(typeof STORED_FIELDS)[number]['kind'], Append> = {
+  text: (a, v) => a.appendVarchar(v as string),
+  optionalText: (a, v) => (v === null ? a.appendNull() : a.appendVarchar(v as string)),
+  epochMillis: (a, v) => a.appendTimestampTZ(new DuckDBTimestampTZValue(micros(v as number))),
+  integer: (a, v) => a.appendInteger(v as number),
+  boolean: (a, v) => a.appendBoolean(v as boolean),
+};
+
 const args = await yargs(hideBin(process.argv))
   .option('events', { type: 'string', demandOption: true, describe: 'NDJSON of events (one Activity Tracker event per line)' })
   .option('limit', { type: 'number', default: Infinity })
@@ -300,8 +314,6 @@ async function openStageSink(path: string, dir: string, o: { pk: boolean; tuned:
   };
 }
 
-const EVENT_TIME = STORED_FIELDS.find((f) => f.key === 'time')!.column;
-
 function micros(ms: number): bigint {
   return BigInt(Math.round(ms * 1000));
 }
@@ -311,17 +323,6 @@ function groupByLocation(events: StoredEvent[]): Map<string, StoredEvent[]> {
   for (const e of events) groups.set(e.location, [...(groups.get(e.location) ?? []), e]);
   return groups;
 }
-
-type Append = (a: DuckDBAppender, value: unknown) => void;
-
-/** The appender call for each kind of the field table (model/fields.ts), as the sink makes them. */
-const APPEND_BY_KIND: Record<(typeof STORED_FIELDS)[number]['kind'], Append> = {
-  text: (a, v) => a.appendVarchar(v as string),
-  optionalText: (a, v) => (v === null ? a.appendNull() : a.appendVarchar(v as string)),
-  epochMillis: (a, v) => a.appendTimestampTZ(new DuckDBTimestampTZValue(micros(v as number))),
-  integer: (a, v) => a.appendInteger(v as number),
-  boolean: (a, v) => a.appendBoolean(v as boolean),
-};
 
 function appendRow(a: DuckDBAppender, event: StoredEvent): void {
   const values = event as unknown as Record<string, unknown>;
