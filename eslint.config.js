@@ -1,9 +1,15 @@
-// ESLint flat config: typescript-eslint's recommended rules over src/ and test/.
+// ESLint flat config: typescript-eslint's recommended rules everywhere, and rules that need the
+// type checker over src/ and test/. Layer rules (which folder may import which) are checked by
+// dependency-cruiser (.dependency-cruiser.cjs); `npm run lint` runs both.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** The files the type-aware rules read through tsconfig.json. */
+export const TYPE_CHECKED_FILES = ['src/**/*.ts', 'test/**/*.ts'];
+
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'auditline-data/', 'bench/corpus/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'auditline-data/', 'bench/corpus/', 'bench/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,6 +18,28 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       // The non-null assertion is used after explicit bounds checks on hot paths where a branch would cost.
       '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // Plain JavaScript here runs on Node (configs, worker stubs in tests): its globals are defined.
+    files: ['**/*.{js,mjs,cjs}'],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    // Tool configurations that must be CommonJS (dependency-cruiser reads .dependency-cruiser.cjs with require).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+  },
+  {
+    files: TYPE_CHECKED_FILES,
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // A promise nobody awaits loses its rejection: a failed write or flush would pass silently.
+      '@typescript-eslint/no-floating-promises': 'error',
+      // An async callback where a void one is expected (event handlers, forEach) runs unawaited the same way.
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
 );
