@@ -169,7 +169,7 @@ export function openEngine(opts: EngineOptions): Engine {
     } catch {
       transformRetries++;
       try {
-        return await pool.transform(input);
+        return await pool.transform(input, true);
       } catch (second) {
         return failedBatch(input, second, redactor, opts.maxLineBytes);
       }

@@ -5,7 +5,8 @@ import { startWorkerPool, type WorkerInit } from './worker-pool.js';
 
 /** Where the engine's transform runs: on the calling thread, or on worker threads. */
 export interface TransformPool {
-  transform(input: InputChunk): Promise<TransformedBatch>;
+  /** `alone`: on a thread with nothing else in flight, so a crash there is this batch's own (worker-pool.ts). */
+  transform(input: InputChunk, alone?: boolean): Promise<TransformedBatch>;
   /** Worker threads started to replace one that died. */
   readonly restarts: number;
   close(): Promise<void>;
@@ -24,7 +25,7 @@ export function createTransformPool(opts: PoolOptions): TransformPool {
   if (opts.workers > 0) {
     const pool = startWorkerPool(opts.workers, opts.init, opts.workerScript);
     return {
-      transform: (input) => pool.transform(input),
+      transform: (input, alone) => pool.transform(input, alone),
       get restarts() {
         return pool.restarts;
       },

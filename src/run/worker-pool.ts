@@ -27,7 +27,12 @@ export interface WorkerResult {
 
 /** Transform threads that answer one message per batch; a thread that dies is replaced. */
 export interface WorkerPool {
-  transform(input: InputChunk): Promise<TransformedBatch>;
+  /**
+   * `alone`: run on a thread with no other batch, so that if the thread dies this batch is the
+   * cause; the engine retries a batch that way, and other batches lost with the thread are not
+   * blamed for it.
+   */
+  transform(input: InputChunk, alone?: boolean): Promise<TransformedBatch>;
   /** Threads started to replace one that died. */
   readonly restarts: number;
   terminate(): Promise<void>;
@@ -62,6 +67,13 @@ interface Waiting {
 interface Slot {
   worker: Worker;
   waiting: Map<number, Waiting>;
+  /** Runs a batch alone: takes no other until it is done. */
+  alone: boolean;
+}
+
+interface Queued extends Waiting {
+  input: InputChunk;
+  alone: boolean;
 }
 
 /**
@@ -76,7 +88,7 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
 
   const start = (): Slot => {
     const worker = new Worker(script, { workerData: init, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
-    const slot: Slot = { worker, waiting: new Map() };
+    const slot: Slot = { worker, waiting: new Map(), alone: false };
     const died = (e: unknown) => {
       const index = slots.indexOf(slot);
       if (index === -1) return; // already replaced (an error is followed by an exit)
@@ -87,15 +99,18 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
         restarts++;
       } else slots.splice(index, 1);
       for (const w of waiting) w.reject(e);
+      dispatch();
     };
     worker.on('message', (msg: { seq: number; result?: WorkerResult; error?: string }) => {
       const w = slot.waiting.get(msg.seq);
       if (!w) return;
       slot.waiting.delete(msg.seq);
+      if (slot.waiting.size === 0) slot.alone = false;
       if (msg.result) {
         const { source, packed, rejects, counts } = msg.result;
         w.resolve({ source, events: unpackEvents(packed), rejects, counts });
       } else w.reject(new AuditlineError('AL_INTERNAL', `transform failed: ${msg.error}`));
+      dispatch();
     });
     worker.on('error', (e) => died(new AuditlineError('AL_INTERNAL', `transform worker failed: ${e.message}`)));
     worker.on('exit', (code) => died(new AuditlineError('AL_INTERNAL', `transform worker exited with code ${code}`)));
@@ -103,16 +118,39 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
   };
 
   const slots: Slot[] = Array.from({ length: count }, start);
+  const queue: Queued[] = [];
+
+  /** The least busy thread that may take the batch now, if any. */
+  const slotFor = (alone: boolean): Slot | undefined => {
+    let best: Slot | undefined;
+    for (const s of slots) {
+      if (s.alone || (alone && s.waiting.size > 0)) continue;
+      if (!best || s.waiting.size < best.waiting.size) best = s;
+    }
+    return best;
+  };
+
+  const send = (slot: Slot, q: Queued) => {
+    const id = seq++;
+    slot.waiting.set(id, q);
+    if (q.alone) slot.alone = true;
+    // Copied, not transferred: the engine keeps the bytes to retry the batch if this thread dies.
+    slot.worker.postMessage({ seq: id, input: q.input });
+  };
+
+  function dispatch(): void {
+    while (queue.length > 0) {
+      const slot = slotFor(queue[0]!.alone);
+      if (!slot) return;
+      send(slot, queue.shift()!);
+    }
+  }
 
   return {
-    transform(input) {
-      let slot = slots[0]!;
-      for (const s of slots) if (s.waiting.size < slot.waiting.size) slot = s;
-      const id = seq++;
+    transform(input, alone = false) {
       return new Promise<TransformedBatch>((resolve, reject) => {
-        slot.waiting.set(id, { resolve, reject });
-        // Copied, not transferred: the engine keeps the bytes to retry the batch if this thread dies.
-        slot.worker.postMessage({ seq: id, input });
+        queue.push({ input, alone, resolve, reject });
+        dispatch();
       });
     },
     get restarts() {
