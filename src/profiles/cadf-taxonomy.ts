@@ -51,7 +51,7 @@ const ACTION_OF_VERB: Readonly<Record<string, string>> = {
   update: 'update', edit: 'update', patch: 'update', write: 'update', set: 'update/set', merge: 'update/merge', rename: 'update/rename',
   reset: 'update/reset', refresh: 'update/refresh', expire: 'update/expire', commit: 'update/commit', failover: 'update/failover', split: 'update/split',
   configure: 'configure', 'set-on': 'configure/set-on', 'set-off': 'configure/set-off',
-  delete: 'delete', remove: 'delete/remove', bulkdelete: 'delete/bulk', endtoenddelete: 'delete/endtoend', clear: 'delete/clear',
+  delete: 'delete', purge: 'delete/purge', remove: 'delete/remove', bulkdelete: 'delete/bulk', endtoenddelete: 'delete/endtoend', clear: 'delete/clear',
   wrap: 'update/wrap', unwrap: 'update/unwrap', rewrap: 'update/rewrap', rotate: 'update/rotate',
   setkeyfordeletion: 'update/setkeyfordeletion', unsetkeyfordeletion: 'update/unsetkeyfordeletion',
   login: 'authenticate/login', authenticate: 'authenticate', authorize: 'evaluate/authorize',
@@ -62,13 +62,31 @@ const ACTION_OF_VERB: Readonly<Record<string, string>> = {
   evaluate: 'evaluate', allow: 'allow', deny: 'deny', notify: 'notify',
 };
 
-/** The CADF action of an Activity Tracker action (`kms.secrets.unwrap` → `update/unwrap`). */
+/** Verbs of the CADF-mapped table, longest first, for compound verbs (`readmetadata`, `configread`). */
+const VERBS_LONGEST_FIRST = Object.keys(ACTION_OF_VERB).sort((a, b) => b.length - a.length);
+
+/** The names Activity Tracker gives invalid requests under a prefix: not an action on anything. */
+const CATCH_ALL_VERBS = new Set(['default', 'request']);
+
+/**
+ * The CADF action of an Activity Tracker action (`kms.secrets.unwrap` → `update/unwrap`). A
+ * compound verb takes its known part as the action and the rest as the refinement:
+ * `readmetadata` → `read/metadata`, `listkeyversions` → `read/list/keyversions`,
+ * `configread` → `read/config`, `eventack` → `update/eventack`.
+ */
 export function cadfActionOf(atAction: string): string {
   const verb = atAction.slice(atAction.lastIndexOf('.') + 1);
-  // Key Protect's acknowledgements of lifecycle events (ack-rotate, ack-delete ...) change the key's state.
-  if (verb.startsWith('ack-')) return `update/${verb}`;
-  // Catch-all names of invalid requests (`.default`, `.request`) and anything new: CADF's own `unknown`.
-  return ACTION_OF_VERB[verb] ?? 'unknown';
+  const exact = ACTION_OF_VERB[verb];
+  if (exact) return exact;
+  // Acknowledgements of lifecycle events (ack-rotate, event_ack ...) change the key's state.
+  if (verb.startsWith('ack') || verb.endsWith('ack')) return `update/${verb}`;
+  // Catch-all names of invalid requests (`.default`, `.request`): CADF's own `unknown`.
+  if (CATCH_ALL_VERBS.has(verb)) return 'unknown';
+  for (const known of VERBS_LONGEST_FIRST) {
+    if (verb.startsWith(known)) return `${ACTION_OF_VERB[known]}/${verb.slice(known.length)}`;
+    if (verb.endsWith(known)) return `${ACTION_OF_VERB[known]}/${verb.slice(0, -known.length)}`;
+  }
+  return 'unknown';
 }
 
 /** Services whose instances are key managers: their target typeURIs map into the keymanager taxonomy. */

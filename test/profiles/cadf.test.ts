@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportCommand } from '../../src/cli/export.js';
@@ -154,5 +154,38 @@ describe('pycadf’s rules (reference 2.3)', () => {
     expect(problemsOf((e) => ((e.targetId = e.target.id), delete e.target))).toBe('');
     expect(problemsOf((e) => (e.reason = { policyType: 'iam', policyId: 'p-1' }))).toBe('');
     expect(problemsOf((e) => (e.action = 'read/list/associations'))).toBe('');
+  });
+});
+
+describe('CADF actions of every bundled pipeline', () => {
+  /** Every action a pipeline file can produce: route and alias values, and the catch-alls apart. */
+  function actionsOf(file: string): { actions: Set<string>; catchAlls: Set<string> } {
+    const actions = new Set<string>();
+    const catchAlls = new Set<string>();
+    const text = readFileSync(file, 'utf8');
+    const service = /^service: (\S+)$/m.exec(text)![1]!;
+    let inCatchAll = false;
+    for (const line of text.split('\n')) {
+      if (/^\S/.test(line)) inCatchAll = line.startsWith('catchAll:');
+      const m = /:\s+([a-z][a-z0-9-]*(?:\.[a-z0-9-]+){2})\s*(?:#.*)?$/.exec(line);
+      if (m && m[1]!.startsWith(`${service}.`)) (inCatchAll ? catchAlls : actions).add(m[1]!);
+    }
+    return { actions, catchAlls };
+  }
+
+  it('maps every audited action to a CADF taxonomy action, and only invalid-request catch-alls to unknown', () => {
+    const dir = join(import.meta.dirname, '../../pipelines');
+    let checked = 0;
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml'))) {
+      const { actions, catchAlls } = actionsOf(join(dir, f));
+      for (const a of actions) {
+        if (catchAlls.has(a)) continue;
+        expect(cadfActionOf(a), `${f}: ${a}`).not.toBe('unknown');
+        checked++;
+      }
+      for (const a of catchAlls) expect(cadfActionOf(a), `${f}: ${a}`).toBe('unknown');
+    }
+    expect(cadfActionOf('kms.secrets.purge')).toBe('delete/purge');
+    expect(checked).toBeGreaterThan(50);
   });
 });
