@@ -99,7 +99,10 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
         bytesRead += n;
       };
       for await (const item of readInputChunks(source, { maxLineBytes: opts.maxLineBytes, batchLines: opts.batchLines, chunkBytes: opts.chunkBytes, onBytes })) {
-        if (isDamage(item)) input.damage(item);
+        if (isDamage(item)) {
+          input.damage(item);
+          summary.damaged.push({ source: source.name, code: item.code, line: item.line, reason: item.reason });
+        }
         else await input.push(item);
         opts.onProgress?.({ bytesRead, bytesTotal, linesRead: engine.stats().acknowledged.linesRead });
       }

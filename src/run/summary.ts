@@ -23,6 +23,8 @@ export interface Tally extends SourceCounts {
 export interface RunSummary extends Tally {
   /** Per source file; `format` counts its lines per detected input format (a file may mix them). */
   sources: Record<string, SourceCounts & { format?: Record<string, number> }>;
+  /** Sources that broke off part way (a cut .gz, an I/O error): each cost its damaged part only. */
+  damaged: { source: string; code: string; line: number; reason: string }[];
   store: string;
   deadLetterFile: string | undefined;
   durationMs: number;
@@ -38,7 +40,7 @@ export function emptyTally(): Tally {
 }
 
 export function emptySummary(store: string, deadLetterFile: string | undefined): RunSummary {
-  return { ...emptyTally(), sources: {}, store, deadLetterFile, durationMs: 0, linesPerSecond: 0 };
+  return { ...emptyTally(), sources: {}, damaged: [], store, deadLetterFile, durationMs: 0, linesPerSecond: 0 };
 }
 
 export function addTo(target: Record<string, number>, add: Record<string, number>): void {
@@ -103,6 +105,7 @@ export function formatSummaryText(s: RunSummary): string {
     `redactions          ${Object.values(s.redactions).reduce((a, b) => a + b, 0)}`,
     `store               ${s.store}`,
     s.deadLetterFile ? `dead-letter file    ${s.deadLetterFile}` : '',
+    ...s.damaged.map((d) => `damaged input       ${d.source}: ${d.code} from line ${d.line} (${d.reason})`),
     `took                ${(s.durationMs / 1000).toFixed(2)} s (${Math.round(s.linesPerSecond)} lines/s)`,
     'by location:',
     top(s.byLocation),
