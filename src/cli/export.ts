@@ -24,7 +24,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('location', { type: 'string', describe: 'only this location (e.g. us-south)' })
       .option('since', { type: 'string', describe: 'from this time: 24h, 7d or ISO 8601' })
       .option('until', { type: 'string', describe: 'before this time: 1h or ISO 8601' })
-      // issue 4: the strict DSP0262 view (src/profiles/cadf.ts)
+      // The strict DSP0262 view (src/profiles/cadf.ts)
       .option('profile', { choices: ['activity-tracker', 'cadf'] as const, default: 'activity-tracker' as const, describe: 'activity-tracker: events as stored; cadf: strict DMTF CADF events that pycadf validates' }) as never,
   handler: async (args) => {
     const reader = await openStoreReader(args.store ?? defaultStorePath(args['data-dir']));

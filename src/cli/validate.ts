@@ -17,7 +17,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       .positional('paths', { type: 'string', array: true, demandOption: true })
       .option('pipeline', { type: 'string', array: true })
       .option('format', { type: 'string' })
-      // issue 4: check CADF event files (what `export --profile cadf` writes) against pycadf's rules
+      // Check CADF event files (what `export --profile cadf` writes) against pycadf's rules
       .option('profile', { choices: ['cadf'] as const, describe: 'cadf: the files hold CADF events; check each against the rules pycadf applies' })
       .option('json', { type: 'boolean', default: false }) as never,
   handler: async (args) => {

@@ -39,7 +39,7 @@ export interface PipelineConfig {
   /** Field-location preset for the raw request log shape. */
   input: 'pino-http';
   /**
-   * What the routes classify (issue 4). `http` (default): HTTP requests of service logs and
+   * What the routes classify. `http` (default): HTTP requests of service logs and
    * access logs. `vault-audit`: Vault audit entries; route keys use the method of the Vault
    * operation (see pipelines/vault.yaml), and only the vault-audit format uses the pipeline.
    */

@@ -73,7 +73,7 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
         filter('blank line');
         continue;
       }
-      // Parse (issue 4): JSON objects on the fast path, other lines offered to the text formats;
+      // Parse: JSON objects on the fast path, other lines offered to the text formats;
       // detection and envelope removal look at structure only, so they run before redaction.
       const parsed = parseLine(text, deps.format);
       if (parsed.kind === 'reject') {

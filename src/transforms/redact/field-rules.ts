@@ -31,7 +31,7 @@ export const GENERIC_FIELD_LABEL = 'field';
 
 /**
  * Built-in secret field names, as they are best known (the count label is `field:<name>`).
- * Beyond the list in issue 3, from the request and response bodies of the two services
+ * Beyond the common credential names, from the request and response bodies of the two services
  * (reference, sections 3.1, 3.4 and 4.2):
  * - Key Protect: `encryptedNonce` (import and rotate bodies), `rewrappedCiphertext` (unwrap with
  *   rewrap), `wrappedDek`/`encryptedKey`/`wrappedKey` (envelope encryption clients);
