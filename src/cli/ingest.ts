@@ -1,4 +1,6 @@
 import type { CommandModule } from 'yargs';
+import { AuditlineError } from '../errors.js';
+import { runFollow } from '../run/follow.js';
 import { runIngest } from '../run/ingest.js';
 import { formatSummaryText } from '../run/summary.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../sources/lines.js';
@@ -17,6 +19,9 @@ interface IngestArgs {
   workers?: number;
   json: boolean;
   progress: boolean;
+  follow: boolean;
+  'poll-ms'?: number;
+  state?: string;
 }
 
 export const ingestCommand: CommandModule<object, IngestArgs> = {
@@ -35,8 +40,12 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
       .option('max-line-bytes', { type: 'number', default: DEFAULT_MAX_LINE_BYTES, describe: 'longer lines are dead-lettered as line_too_long' })
       .option('workers', { type: 'number', describe: 'transform worker threads (0: main thread; default: one per core for inputs over 32 MiB or stdin)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as one JSON object' })
-      .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (--no-progress)' }) as never,
+      .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (--no-progress)' })
+      .option('follow', { type: 'boolean', default: false, describe: 'keep reading the files as they grow, rotate and appear, like tail -F, until SIGINT or SIGTERM' })
+      .option('poll-ms', { type: 'number', describe: 'with --follow: how often files are looked at (default 1000)' })
+      .option('state', { type: 'string', describe: 'with --follow: offsets file (default <data-dir>/follow-state.json)' }) as never,
   handler: async (args) => {
+    if (args.follow) return follow(args);
     const progress = args.progress && !args.json ? createProgress() : undefined;
     const summary = await runIngest({
       paths: args.paths,
@@ -55,3 +64,30 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
     process.stdout.write(args.json ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}\n`);
   },
 };
+
+/** A first SIGINT or SIGTERM finishes the lines read and saves the offsets; a second one ends the process at once (Node's default). */
+async function follow(args: IngestArgs): Promise<void> {
+  if (args.paths.includes('-')) throw new AuditlineError('AL_CLI_USAGE', '--follow reads files, not stdin');
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  const summary = await runFollow(
+    {
+      paths: args.paths,
+      pipelines: args.pipeline,
+      format: args.format,
+      store: args.store,
+      out: args.out,
+      dlq: args.dlq,
+      dataDir: args['data-dir'],
+      keyFile: args['key-file'],
+      maxLineBytes: args['max-line-bytes'],
+      workers: args.workers,
+      statePath: args.state,
+      pollMs: args['poll-ms'],
+      onNotice: (message) => process.stderr.write(`auditline: ${message}\n`),
+    },
+    stop.signal,
+  );
+  process.stdout.write(args.json ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}\n`);
+}
