@@ -6,10 +6,11 @@ import { AuditlineError, exitCodeOf } from '../errors.js';
 import { exportCommand } from './export.js';
 import { hashCommand } from './hash.js';
 import { ingestCommand } from './ingest.js';
+import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
 /** Every command, one file each. */
-const COMMANDS = [ingestCommand, exportCommand, validateCommand, hashCommand];
+const COMMANDS = [ingestCommand, serveCommand, exportCommand, validateCommand, hashCommand];
 
 async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv).scriptName('auditline').strict().demandCommand(1, 'name a command').recommendCommands().help();

@@ -1,0 +1,87 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import type { Authenticate } from './auth.js';
+import type { AppContext, Reply, RouteDef } from './context.js';
+import { errorBody, HttpError, httpErrorOf } from './http-error.js';
+
+/** Headers every answer carries: the official clients reject a 2xx without the product header, Logstash will not start. */
+const PRODUCT_HEADERS = { 'X-Elastic-Product': 'Elasticsearch' } as const;
+const JSON_TYPE = 'application/json';
+const UNMATCHED = 'unmatched';
+
+export interface AppOptions {
+  routes: readonly RouteDef[];
+  /** Undefined: authentication is off (the operator chose to run open). */
+  authenticate: Authenticate | undefined;
+  /** Where server-side failures are reported (never with credentials or record content). */
+  log: (message: string) => void;
+}
+
+interface Matched {
+  def: RouteDef;
+}
+
+/**
+ * The request handler: one route table (find-my-way), credentials checked before any body is
+ * read, every answer with the product header and counted by route pattern and status, failures
+ * turned into one status for the whole request.
+ */
+export function createApp(ctx: AppContext, opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
+  for (const def of opts.routes) {
+    for (const method of def.methods) router.on(method as HTTPMethod, def.path, () => undefined, { def } satisfies Matched);
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://auditline');
+    const found = router.find((req.method ?? 'GET') as HTTPMethod, url.pathname);
+    const def = (found?.store as Matched | undefined)?.def;
+    const route = def?.path ?? UNMATCHED;
+    let reply: Reply;
+    try {
+      if (!def) throw new HttpError(404, 'no_handler_found_exception', `no handler found for ${req.method} on this path`);
+      if (!def.open && opts.authenticate && !opts.authenticate(req.headers.authorization)) {
+        ctx.metrics.unauthorized();
+        throw new HttpError(401, 'security_exception', 'missing or wrong credentials', { 'WWW-Authenticate': 'Basic realm="auditline", Bearer' });
+      }
+      reply = await def.handler({ req, params: found?.params ?? {}, query: url.searchParams }, ctx);
+    } catch (e) {
+      if (req.destroyed && !res.headersSent && !(e instanceof HttpError)) {
+        // The sender went away mid-body: nothing entered the engine, nobody is left to answer.
+        ctx.metrics.request(route, req.method ?? '', 499);
+        return;
+      }
+      const error = httpErrorOf(e, ctx.limits.retryAfterSeconds);
+      if (error.status === 503) ctx.state.storeFailing = true;
+      if (error.status === 429) ctx.metrics.refused(route, 'backpressure');
+      else if (error.status === 503) ctx.metrics.refused(route, 'store_failure');
+      else if (error.status === 413) ctx.metrics.refused(route, 'too_large');
+      else if (error.status >= 500) ctx.metrics.refused(route, 'internal');
+      if (error.status >= 500) opts.log(`${req.method} ${route}: ${error.status} ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      reply = { status: error.status, body: errorBody(error), headers: error.headers };
+    }
+    send(req, res, reply, ctx.state.stopping);
+    ctx.metrics.request(route, req.method ?? '', reply.status);
+  };
+
+  return (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      opts.log(`unhandled: ${e instanceof Error ? e.message : String(e)}`);
+      if (!res.headersSent) res.destroy();
+    });
+  };
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply, stopping: boolean): void {
+  if (res.destroyed) return;
+  const headers: Record<string, string | number> = {
+    ...PRODUCT_HEADERS,
+    'Content-Type': reply.contentType ?? JSON_TYPE,
+    'Content-Length': Buffer.byteLength(reply.body),
+    ...reply.headers,
+  };
+  // While stopping, each answer closes its connection, so keep-alive senders reconnect elsewhere or later.
+  if (stopping) headers.Connection = 'close';
+  res.writeHead(reply.status, headers);
+  res.end(req.method === 'HEAD' ? undefined : reply.body);
+}

@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Ajv, type JSONSchemaType } from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import { lineOfPointer } from '../config/yaml-locate.js';
+import { AuditlineError, ConfigError } from '../errors.js';
+import { Secret } from '../secrets/secret.js';
+import { DEFAULT_ES_VERSION, DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type ServeLimits, type ServeOptions } from './options.js';
+
+/** The `serve --config` file. Every key optional; unknown keys rejected with their file:line. */
+export interface ServeConfigFile {
+  listen?: { host?: string; port?: number };
+  tls?: { cert: string; key: string };
+  store?: string;
+  out?: string;
+  dlq?: string;
+  dataDir?: string;
+  keyFile?: string;
+  pipelines?: string[];
+  format?: string;
+  workers?: number;
+  auth?: { tokens?: string[]; protectMetrics?: boolean; disabled?: boolean };
+  limits?: Partial<ServeLimits>;
+  elasticsearch?: { version?: string; clusterName?: string };
+}
+
+const str = { type: 'string', minLength: 1 } as const;
+const positive = { type: 'integer', minimum: 1 } as const;
+const limitsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [],
+  properties: Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((k) => [k, { ...positive, nullable: true }])),
+};
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    listen: { type: 'object', nullable: true, additionalProperties: false, properties: { host: { ...str, nullable: true }, port: { type: 'integer', minimum: 0, maximum: 65535, nullable: true } } },
+    tls: { type: 'object', nullable: true, additionalProperties: false, required: ['cert', 'key'], properties: { cert: str, key: str } },
+    store: { ...str, nullable: true },
+    out: { ...str, nullable: true },
+    dlq: { ...str, nullable: true },
+    dataDir: { ...str, nullable: true },
+    keyFile: { ...str, nullable: true },
+    pipelines: { type: 'array', nullable: true, items: str, minItems: 1 },
+    format: { ...str, nullable: true },
+    workers: { type: 'integer', minimum: 0, nullable: true },
+    auth: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      properties: { tokens: { type: 'array', nullable: true, items: str }, protectMetrics: { type: 'boolean', nullable: true }, disabled: { type: 'boolean', nullable: true } },
+    },
+    limits: { ...limitsSchema, nullable: true },
+    elasticsearch: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      properties: { version: { type: 'string', pattern: '^(7|8|9)\\.\\d+\\.\\d+$', nullable: true }, clusterName: { ...str, nullable: true } },
+    },
+  },
+} as unknown as JSONSchemaType<ServeConfigFile>;
+
+const validate = new Ajv({ allErrors: true, strict: true }).compile<ServeConfigFile>(schema);
+
+export interface LoadedServeConfig {
+  file: string;
+  config: ServeConfigFile;
+}
+
+/** Reads and validates the file, purely (nothing is opened or bound). Paths in it are relative to the file. */
+export function loadServeConfig(file: string): LoadedServeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new AuditlineError('AL_CONFIG_NOT_FOUND', `cannot read serve configuration: ${(cause as Error).message}`, { file }, { cause });
+  }
+  return parseServeConfig(text, file);
+}
+
+export function parseServeConfig(text: string, file: string): LoadedServeConfig {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const pos = counter.linePos(yamlError.pos[0]);
+    throw new ConfigError(`YAML syntax: ${yamlError.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col });
+  }
+  const value: unknown = doc.toJS() ?? {};
+  if (!validate(value)) {
+    const described = (validate.errors ?? []).map((e) => {
+      const unknownKey = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : undefined;
+      return { line: lineOfPointer(doc, counter, e.instancePath, unknownKey), text: unknownKey ? `unknown key "${unknownKey}"` : `${e.instancePath || '/'} ${e.message}` };
+    });
+    described.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    const [first, ...rest] = described;
+    throw new ConfigError(`${first?.text ?? 'invalid configuration'}${rest.map((d) => `\n  line ${d.line ?? '?'}: ${d.text}`).join('')}`, { file, line: first?.line });
+  }
+  if (value.store && value.out) throw new ConfigError('store and out are exclusive: events go to one place', { file, line: lineOfPointer(doc, counter, '', 'out') });
+  const base = dirname(resolve(file));
+  const path = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
+  const config: ServeConfigFile = {
+    ...value,
+    store: path(value.store),
+    out: path(value.out),
+    dlq: path(value.dlq),
+    dataDir: path(value.dataDir),
+    keyFile: path(value.keyFile),
+    tls: value.tls && { cert: path(value.tls.cert)!, key: path(value.tls.key)! },
+    // Bundled pipelines are named; anything with a slash or a .yaml suffix is a path.
+    pipelines: value.pipelines?.map((p) => (/[/\\]|\.ya?ml$/.test(p) ? resolve(base, p) : p)),
+  };
+  return { file, config };
+}
+
+/** Flags as `serve` parses them; undefined means "not given". */
+export interface ServeFlags {
+  host?: string;
+  port?: number;
+  store?: string;
+  out?: string;
+  dlq?: string;
+  dataDir?: string;
+  keyFile?: string;
+  pipelines?: string[];
+  format?: string;
+  workers?: number;
+  token?: string[];
+  noAuth?: boolean;
+  protectMetrics?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  maxBodyBytes?: number;
+  maxInFlightBytes?: number;
+  esVersion?: string;
+}
+
+/** The environment variable that holds a token (so it stays out of `ps` and shell history). */
+export const TOKEN_ENV = 'AUDITLINE_TOKEN';
+const DEFAULT_DATA_DIR = 'auditline-data';
+
+/**
+ * Merges defaults < config file < environment < flags, purely. Tokens are wrapped as secrets at
+ * once; a flag or the environment replaces the file's tokens rather than adding to them, so the
+ * operator sees exactly which credential is in force.
+ */
+export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig | undefined, env: NodeJS.ProcessEnv, defaultWorkers: number): ServeOptions {
+  const c = loaded?.config ?? {};
+  if (flags.store && flags.out) throw new AuditlineError('AL_CLI_USAGE', '--store and --out are exclusive');
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new AuditlineError('AL_CLI_USAGE', '--tls-cert and --tls-key go together');
+  if (flags.esVersion !== undefined && !/^(7|8|9)\.\d+\.\d+$/.test(flags.esVersion)) throw new AuditlineError('AL_CLI_USAGE', `--es-version must be 7.x.y, 8.x.y or 9.x.y, not "${flags.esVersion}"`);
+  const tokenTexts = flags.token?.length ? flags.token : env[TOKEN_ENV] ? [env[TOKEN_ENV]] : (c.auth?.tokens ?? []);
+  const fromFlags = flags.store !== undefined || flags.out !== undefined;
+  const limits: ServeLimits = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(c.limits ?? {})) if (v !== undefined && v !== null) limits[k as keyof ServeLimits] = v;
+  if (flags.maxBodyBytes !== undefined) limits.maxBodyBytes = flags.maxBodyBytes;
+  if (flags.maxInFlightBytes !== undefined) limits.maxInFlightBytes = flags.maxInFlightBytes;
+  const tls = flags.tlsCert && flags.tlsKey ? { cert: flags.tlsCert, key: flags.tlsKey } : (c.tls ?? undefined);
+  return {
+    host: flags.host ?? c.listen?.host ?? DEFAULT_HOST,
+    port: flags.port ?? c.listen?.port ?? DEFAULT_PORT,
+    store: fromFlags ? flags.store : (c.store ?? undefined),
+    out: fromFlags ? flags.out : (c.out ?? undefined),
+    dlq: flags.dlq ?? c.dlq ?? undefined,
+    dataDir: flags.dataDir ?? c.dataDir ?? DEFAULT_DATA_DIR,
+    keyFile: flags.keyFile ?? c.keyFile ?? undefined,
+    pipelines: flags.pipelines ?? c.pipelines ?? undefined,
+    format: flags.format ?? c.format ?? undefined,
+    workers: flags.workers ?? c.workers ?? defaultWorkers,
+    tokens: tokenTexts.filter((t): t is string => typeof t === 'string' && t !== '').map((t) => new Secret(t)),
+    noAuth: flags.noAuth ?? c.auth?.disabled ?? false,
+    protectMetrics: flags.protectMetrics ?? c.auth?.protectMetrics ?? false,
+    tls,
+    limits,
+    cluster: { name: c.elasticsearch?.clusterName ?? 'auditline', version: flags.esVersion ?? c.elasticsearch?.version ?? DEFAULT_ES_VERSION },
+    env,
+  };
+}

@@ -1,0 +1,63 @@
+import type { Secret } from '../secrets/secret.js';
+
+/** Everything `serve` runs with, after the config file, the environment and the flags are merged. */
+export interface ServeOptions {
+  host: string;
+  port: number;
+  /** DuckDB file (default `<dataDir>/auditline.duckdb`). */
+  store?: string;
+  /** NDJSON folder instead of the store. */
+  out?: string;
+  dlq?: string;
+  dataDir: string;
+  keyFile?: string;
+  pipelines?: string[];
+  format?: string;
+  /** Transform worker threads (0: the main thread). */
+  workers: number;
+  /** Accepted credentials; any one will do. */
+  tokens: Secret<string>[];
+  /** Run without credentials (the operator asked for it; refused otherwise when no token is set). */
+  noAuth: boolean;
+  /** `/metrics` needs credentials too. */
+  protectMetrics: boolean;
+  tls?: { cert: string; key: string };
+  limits: ServeLimits;
+  cluster: { name: string; version: string };
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ServeLimits {
+  /** Largest request body, as sent and once inflated. Default 32 MiB: Logstash cuts bulks at 20 MiB, Filebeat and Fluent Bit far below. */
+  maxBodyBytes: number;
+  /** The engine's bound on input in flight; beyond it requests get 429. Default 64 MiB (the engine's). */
+  maxInFlightBytes: number;
+  /** Longer lines (documents) are dead-lettered as line_too_long. Default 1 MiB. */
+  maxLineBytes: number;
+  /** Time to receive a request's headers. Default 30 s. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request. Default 120 s (Vector's own timeout is 60 s). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this. Default 65 s, above the 60 s most shippers keep them. */
+  keepAliveTimeoutMs: number;
+  /** On SIGTERM, how long requests in flight may take before their connections are cut. Default 30 s (Kubernetes' grace period). */
+  shutdownGraceMs: number;
+  /** `Retry-After` of 429 and 503 answers. Default 1 s. */
+  retryAfterSeconds: number;
+}
+
+export const DEFAULT_LIMITS: ServeLimits = {
+  maxBodyBytes: 32 * 1024 * 1024,
+  maxInFlightBytes: 64 * 1024 * 1024,
+  maxLineBytes: 1024 * 1024,
+  headersTimeoutMs: 30_000,
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 65_000,
+  shutdownGraceMs: 30_000,
+  retryAfterSeconds: 1,
+};
+
+/** The last 8.x minor: Filebeat and Logstash of any 8.x accept it; 9.x Beats allow older versions by default. */
+export const DEFAULT_ES_VERSION = '8.19.0';
+export const DEFAULT_PORT = 9200;
+export const DEFAULT_HOST = '127.0.0.1';

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { AuditlineError } from '../errors.js';
+import { openEngine, type Engine } from '../run/engine.js';
+import { defaultStorePath } from '../run/ingest.js';
+import { prepareTransform } from '../run/setup.js';
+import { createTransformPool } from '../run/transform-pool.js';
+import { loadHmacKey } from '../secrets/hmac-key.js';
+import { openDeadLetter } from '../sinks/dead-letter.js';
+import { openDuckDbSink } from '../sinks/duckdb/sink.js';
+import { openNdjsonSink } from '../sinks/ndjson.js';
+import type { EventSink } from '../sinks/sink.js';
+import { createApp } from './app.js';
+import { createAuthenticator } from './auth.js';
+import type { AppContext, ServerState } from './context.js';
+import { createMetrics } from './metrics.js';
+import type { ServeOptions } from './options.js';
+import { esCompatRoutes } from './routes/es-compat.js';
+import { healthRoutes } from './routes/health.js';
+import { ingestRoutes } from './routes/ingest.js';
+
+export interface RunningServer {
+  /** `http://host:port` as bound (the port chosen by the system when 0 was asked for). */
+  readonly url: string;
+  readonly engine: Engine;
+  readonly http: Server;
+  /**
+   * Stops accepting, lets the requests in flight finish and be answered (after `graceMs` the
+   * connections still open are cut and their senders resend), then drains and closes the engine.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Wraps the store the options name (tests slow it down or make it fail for a while). */
+  wrapSink?: (sink: EventSink) => EventSink;
+  log?: (message: string) => void;
+}
+
+/** The longest part of an index name kept in a source name (dead-letter entries carry it). */
+const MAX_INDEX_IN_NAME = 64;
+
+/**
+ * Builds everything `serve` runs (key, transform, store, engine, routes) and listens. Nothing is
+ * bound until the store is open, so a locked store fails the start instead of the first request.
+ */
+export async function startServer(opts: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
+  const log = start.log ?? ((m: string) => process.stderr.write(`auditline serve: ${m}\n`));
+  if (opts.tokens.length === 0 && !opts.noAuth) {
+    throw new AuditlineError('AL_CLI_USAGE', 'serve needs a token (--token, AUDITLINE_TOKEN or auth.tokens in --config); --no-auth runs it open');
+  }
+  const key = loadHmacKey({ dataDir: opts.dataDir, keyFile: opts.keyFile, env: opts.env });
+  const setup = prepareTransform({ pipelines: opts.pipelines, format: opts.format, key, maxLineBytes: opts.limits.maxLineBytes });
+  const tls = opts.tls ? { cert: readTlsFile(opts.tls.cert), key: readTlsFile(opts.tls.key) } : undefined;
+  const storeName = opts.out ?? opts.store ?? defaultStorePath(opts.dataDir);
+  const opened: EventSink = opts.out ? openNdjsonSink(opts.out) : await openDuckDbSink(storeName);
+  const sink = start.wrapSink ? start.wrapSink(opened) : opened;
+  const engine = openEngine({
+    pool: createTransformPool({ workers: opts.workers, init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.limits.maxLineBytes }),
+    sink,
+    deadLetter: openDeadLetter(opts.dlq ?? `${opts.dataDir}/dead-letter.ndjson`),
+    redactor: setup.makeRedactor(),
+    maxLineBytes: opts.limits.maxLineBytes,
+    maxInFlightBytes: opts.limits.maxInFlightBytes,
+    // A shipper waits for its answer: a write is cut after the engine's default wait, not a batch run's.
+    onRetriesExhausted: 'fail',
+    onWriteFailure: 'fail-batches',
+  });
+
+  const state: ServerState = { storeFailing: false, stopping: false };
+  let requests = 0;
+  const ctx: AppContext = {
+    engine,
+    metrics: createMetrics(() => engine.stats()),
+    limits: { maxBodyBytes: opts.limits.maxBodyBytes, maxLineBytes: opts.limits.maxLineBytes, retryAfterSeconds: opts.limits.retryAfterSeconds },
+    cluster: { name: opts.cluster.name, version: opts.cluster.version, uuid: clusterUuid(storeName) },
+    state,
+    sourceName: (kind, index) => `http:${kind}${index === undefined ? '' : `:${index.replace(/[^\w.-]/g, '_').slice(0, MAX_INDEX_IN_NAME)}`}:${++requests}`,
+  };
+  const handler = createApp(ctx, {
+    routes: [...healthRoutes(opts.protectMetrics), ...ingestRoutes, ...esCompatRoutes],
+    authenticate: opts.noAuth ? undefined : createAuthenticator(opts.tokens),
+    log,
+  });
+  const http = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+  // Slow senders cannot hold a connection and its buffers for ever: headers, then the whole request, are timed.
+  http.headersTimeout = opts.limits.headersTimeoutMs;
+  http.requestTimeout = opts.limits.requestTimeoutMs;
+  http.keepAliveTimeout = opts.limits.keepAliveTimeoutMs;
+
+  try {
+    await listen(http, opts.port, opts.host);
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+  const address = http.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    engine,
+    http,
+    close(graceMs = opts.limits.shutdownGraceMs) {
+      closing ??= (async () => {
+        state.stopping = true;
+        const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+        // Idle keep-alive connections would hold close() open; busy ones finish their request first.
+        http.closeIdleConnections();
+        const grace = setTimeout(() => http.closeAllConnections(), graceMs);
+        grace.unref();
+        await closed;
+        clearTimeout(grace);
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(http: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => reject(new AuditlineError('AL_SERVER_LISTEN', `cannot listen on ${host}:${port}: ${e.code ?? e.message}`, {}, { cause: e }));
+    http.once('error', onError);
+    http.listen(port, host, () => {
+      http.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function readTlsFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new AuditlineError('AL_CONFIG_NOT_FOUND', `cannot read TLS file: ${(cause as Error).message}`, { file: path }, { cause });
+  }
+}
+
+/** Stable for a store across restarts (Logstash reads it), and says nothing about the path. */
+function clusterUuid(storeName: string): string {
+  return createHash('sha256').update(`auditline:${storeName}`).digest('base64url').slice(0, 22);
+}
