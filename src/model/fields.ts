@@ -122,11 +122,13 @@ export interface DocumentField {
   path: string;
   esType: EsType;
   ecs?: string;
+  /** A `text` field also indexed whole as `<path>.keyword`, so it can be aggregated and matched exactly */
+  keywordSubField?: boolean;
 }
 
 export const DOCUMENT_FIELDS: readonly DocumentField[] = [
   { path: 'eventTime', esType: 'keyword' },
-  { path: 'message', esType: 'text' },
+  { path: 'message', esType: 'text', keywordSubField: true },
   { path: 'legacyAction', esType: 'keyword' },
   { path: 'logSourceCRN', esType: 'keyword' },
   { path: 'saveServiceCopy', esType: 'boolean' },
@@ -141,7 +143,7 @@ export const DOCUMENT_FIELDS: readonly DocumentField[] = [
   { path: 'target.resourceGroupId', esType: 'keyword' },
   { path: 'observer.name', esType: 'keyword' },
   { path: 'reason.reasonType', esType: 'keyword' },
-  { path: 'reason.reasonForFailure', esType: 'text' },
+  { path: 'reason.reasonForFailure', esType: 'text', keywordSubField: true },
   { path: 'requestData', esType: 'flattened' },
   { path: 'responseData', esType: 'flattened' },
   { path: 'auditline.pipeline', esType: 'keyword' },
