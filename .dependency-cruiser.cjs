@@ -5,7 +5,9 @@
 /** Lowest first. `errors` is the file src/errors.ts. A folder not listed here is refused until it is placed. */
 const TIERS = [
   ['model', 'errors'],
-  ['sinks', 'sources', 'secrets', 'config', 'profiles'],
+  // Secrets and configuration loading are what sinks and sources are built from (a cluster's API key, a file:line error).
+  ['secrets', 'config'],
+  ['sinks', 'sources', 'profiles'],
   ['transforms', 'searches'],
   ['formats'],
   ['run'],

@@ -2,7 +2,6 @@ import type { CompiledPipeline } from '../transforms/classify/compile-pipeline.j
 import type { FormatResult, InputFormat } from '../formats/format.js';
 import { parseLine } from '../formats/parse-line.js';
 import { detectJsonFormat } from '../formats/registry.js';
-import type { ActivityTrackerEvent } from '../model/event.js';
 import { toStored } from '../model/fields.js';
 import type { BatchCounts, Rejected, RejectCode, StoredEvent, TransformedBatch } from '../model/records.js';
 import type { LineBatch } from '../sources/lines.js';

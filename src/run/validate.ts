@@ -64,6 +64,10 @@ export async function runValidateCadf(opts: { paths: string[]; stdin?: Readable 
           invalid('line_too_long', 'the line exceeds the maximum line length', source.name, line);
           continue;
         }
+        if (batch.broken?.index === i) {
+          invalid('malformed_json', batch.broken.reason, source.name, line);
+          continue;
+        }
         if (text.trim() === '') {
           report.filtered++;
           continue;

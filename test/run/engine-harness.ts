@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredEvent } from '../../src/model/records.js';
 import { openEngine, type Engine, type EngineOptions } from '../../src/run/engine.js';
@@ -55,12 +55,8 @@ export async function openTestEngine(dir: string, opts: Partial<EngineOptions> &
 }
 
 export function deadLetters(path: string): { code: string; reason: string; line: number; source: string; eventId?: string }[] {
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
   return text
     .split('\n')
     .filter((l) => l !== '')
