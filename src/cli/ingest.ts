@@ -12,6 +12,9 @@ interface IngestArgs {
   format?: string;
   store?: string;
   out?: string;
+  es?: string;
+  'es-config'?: string;
+  setup: boolean;
   dlq?: string;
   'data-dir': string;
   'key-file'?: string;
@@ -34,6 +37,9 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
       .option('format', { type: 'string', describe: 'skip format detection (service-log, ...)' })
       .option('store', { type: 'string', describe: 'DuckDB file (default <data-dir>/auditline.duckdb)' })
       .option('out', { type: 'string', describe: 'write NDJSON to DIR/<location>/<date>.ndjson instead of the store' })
+      .option('es', { type: 'string', describe: 'load into Elasticsearch at URL, one data stream per location (credentials: user:pass@ or AUDITLINE_ES_API_KEY)' })
+      .option('es-config', { type: 'string', describe: 'load into Elasticsearch clusters per location, from this YAML file' })
+      .option('setup', { type: 'boolean', default: false, describe: 'with --es/--es-config: run `es setup` first instead of refusing a cluster without it' })
       .option('dlq', { type: 'string', describe: 'dead-letter file (default <data-dir>/dead-letter.ndjson)' })
       .option('data-dir', { type: 'string', default: 'auditline-data', describe: 'folder of the store, dead-letter file and HMAC key' })
       .option('key-file', { type: 'string', describe: 'HMAC key file (else AUDITLINE_HMAC_KEY, else <data-dir>/hmac.key)' })
@@ -53,6 +59,9 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
       format: args.format,
       store: args.store,
       out: args.out,
+      es: args.es,
+      esConfig: args['es-config'],
+      esSetup: args.setup,
       dlq: args.dlq,
       dataDir: args['data-dir'],
       keyFile: args['key-file'],
@@ -78,6 +87,9 @@ async function follow(args: IngestArgs): Promise<void> {
       format: args.format,
       store: args.store,
       out: args.out,
+      es: args.es,
+      esConfig: args['es-config'],
+      esSetup: args.setup,
       dlq: args.dlq,
       dataDir: args['data-dir'],
       keyFile: args['key-file'],

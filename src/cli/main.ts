@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AuditlineError, exitCodeOf } from '../errors.js';
+import { esCommand } from './es.js';
 import { exportCommand } from './export.js';
 import { hashCommand } from './hash.js';
 import { ingestCommand } from './ingest.js';
@@ -10,7 +11,7 @@ import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
 /** Every command, one file each. */
-const COMMANDS = [ingestCommand, serveCommand, exportCommand, validateCommand, hashCommand];
+const COMMANDS = [ingestCommand, serveCommand, exportCommand, validateCommand, hashCommand, esCommand];
 
 async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv).scriptName('auditline').strict().demandCommand(1, 'name a command').recommendCommands().help();

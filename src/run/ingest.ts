@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { loadHmacKey } from '../secrets/hmac-key.js';
 import { openDeadLetter } from '../sinks/dead-letter.js';
+import { openElasticsearchSink, resolveElasticsearchConfig } from '../sinks/elasticsearch/index.js';
 import { DEFAULT_TUNING, openDuckDbSink } from '../sinks/duckdb/sink.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
 import type { EventSink } from '../sinks/sink.js';
@@ -22,6 +23,12 @@ export interface IngestOptions {
   store?: string;
   /** NDJSON output folder instead of the store. */
   out?: string;
+  /** Elasticsearch URL (every location on that cluster) instead of the store. */
+  es?: string;
+  /** Elasticsearch configuration file (locations to clusters) instead of the store. */
+  esConfig?: string;
+  /** Run `es setup` on the clusters first instead of refusing ones that lack it. */
+  esSetup?: boolean;
   /** Dead-letter file (default `<dataDir>/dead-letter.ndjson`). */
   dlq?: string;
   dataDir: string;
@@ -77,7 +84,12 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
 
   const storeName = opts.out ?? opts.store ?? defaultStorePath(opts.dataDir);
   const dlqPath = opts.dlq ?? `${opts.dataDir}/dead-letter.ndjson`;
-  const sink: EventSink = opts.out ? openNdjsonSink(opts.out) : await openDuckDbSink(storeName);
+  const es = opts.es !== undefined || opts.esConfig !== undefined ? resolveElasticsearchConfig({ url: opts.es, file: opts.esConfig, env: opts.env }) : undefined;
+  const sink: EventSink = opts.out
+    ? openNdjsonSink(opts.out)
+    : es
+      ? await openElasticsearchSink(es, { setup: opts.esSetup })
+      : await openDuckDbSink(storeName);
   const workers = opts.workers ?? autoWorkers(bytesTotal, undefined, sources.every((s) => isJsonDocumentName(s.name)));
   const engine = openEngine({
     pool: createTransformPool({ workers, init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.maxLineBytes }),
