@@ -57,7 +57,7 @@ export async function runFollow(opts: FollowOptions, signal: AbortSignal): Promi
     paths: opts.paths,
     statePath,
     state: await loadFollowState(statePath),
-    exclude: [statePath, storeName, dlqPath],
+    exclude: [opts.dataDir, statePath, storeName, dlqPath, ...(opts.keyFile ? [opts.keyFile] : [])],
     maxLineBytes: opts.maxLineBytes,
     chunkBytes: opts.chunkBytes,
     rescanMs: opts.rescanMs,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { AuditlineError } from '../errors.js';
 import { ByteChunker, CHUNK_BYTES, type ByteChunk } from './chunks.js';
@@ -15,8 +15,9 @@ export interface FollowerOptions {
   /** What the state file held when the follower started */
   state: FollowedFile[];
   /**
-   * Paths never followed, each also as a prefix: the store (and its `.wal`), the dead-letter file, the
-   * state file. A folder followed that holds them would otherwise feed the follower its own output.
+   * Paths never followed, with what is in them or named after them: the data folder, the store (and
+   * its `.wal`), the dead-letter file, the state file, the key file. A followed folder that holds
+   * them would otherwise feed the follower its own output, or its key.
    */
   exclude?: string[];
   maxLineBytes?: number;
@@ -308,20 +309,26 @@ function idOf(f: { dev: string; ino: string }): string {
   return `${f.dev}:${f.ino}`;
 }
 
-/** The followed names now: explicit files (existing or not), folders' files recursively, glob matches. */
-export async function listFollowed(paths: string[], exclude: string[] = []): Promise<string[]> {
+/**
+ * The followed names now: explicit files (existing or not), folders' files recursively and glob
+ * matches, without hidden files (editors' swap files, our own temporary state), compressed files
+ * and excluded paths.
+ */
+async function listFollowed(paths: string[], exclude: string[]): Promise<string[]> {
   const names = new Set<string>();
   for (const p of paths) {
     let found: string[];
     if (isDynamicPattern(p)) found = (await glob(p, { onlyFiles: true, expandDirectories: false })).sort();
-    else if ((await statFile(p, true))?.folder) found = await filesUnder(p);
+    else if ((await statFile(p, true))?.folder) found = (await filesUnder(p)).filter((name) => !basename(name).startsWith('.'));
     else found = [p];
-    for (const name of found) {
-      const full = resolve(name);
-      if (!basename(name).startsWith('.') && !COMPRESSED.test(name) && !exclude.some((x) => full.startsWith(x))) names.add(name);
-    }
+    for (const name of found) if (!COMPRESSED.test(name) && !isExcluded(resolve(name), exclude)) names.add(name);
   }
   return [...names];
+}
+
+/** The path itself, a file in it (a folder), or one named after it (`auditline.duckdb.wal`, `follow-state.json.tmp-…`). */
+function isExcluded(full: string, exclude: string[]): boolean {
+  return exclude.some((x) => full === x || full.startsWith(`${x}${sep}`) || full.startsWith(`${x}.`));
 }
 
 async function filesUnder(dir: string): Promise<string[]> {

@@ -147,6 +147,22 @@ describe('ingest --follow', () => {
     expect(await storedIds(dir)).toEqual(lines.ids);
   });
 
+  it('never follows its own output, even when the followed folder holds the data folder', async () => {
+    const logs = tempDir();
+    const lines = new Lines();
+    writeFileSync(join(logs, 'app.log'), `${lines.make('a', 3)}not a log record\n`);
+    const follower = follow(logs, [logs], { dataDir: join(logs, 'auditline-data') });
+    await until('the first file', () => follower.indexed() === 3);
+    // A file that appears later is found by a listing made after the store and dead-letter file exist.
+    writeFileSync(join(logs, 'later.log'), lines.make('b', 2));
+    await until('a later file', () => follower.indexed() === 5);
+    const s = await follower.stop();
+
+    expect(Object.keys(s.sources).sort()).toEqual([join(logs, 'app.log'), join(logs, 'later.log')]);
+    expect(s.linesRead).toBe(6);
+    expect(s.deadLettered).toBe(1);
+  });
+
   it('a follower killed mid-stream and restarted stores every line exactly once', async () => {
     const dir = tempDir();
     const logs = join(dir, 'logs');
