@@ -109,6 +109,8 @@ export class Follower {
   private readonly releaseAfterMs: number;
   private readonly rescanMs: number;
   private waitingNoticed = false;
+  /** The state last written, to skip writing it again unchanged */
+  private saved: string | undefined;
   private readonly formerPrints = new Map<string, FormerPrint & { at: number }>();
 
   constructor(private readonly opts: FollowerOptions) {
@@ -153,8 +155,13 @@ export class Follower {
     return [...this.entries.values()].map(({ path, dev, ino, offset, line, head }) => (head ? { path, dev, ino, offset, line, head } : { path, dev, ino, offset, line }));
   }
 
-  save(): Promise<void> {
-    return saveFollowState(this.opts.statePath, this.state());
+  /** Writes the state file when it changed: an idle follower does not fsync once a poll. */
+  async save(): Promise<void> {
+    const files = this.state();
+    const text = JSON.stringify(files);
+    if (text === this.saved) return;
+    await saveFollowState(this.opts.statePath, files);
+    this.saved = text;
   }
 
   async close(): Promise<void> {
@@ -175,24 +182,24 @@ export class Follower {
         known.size = f.size;
         known.changedAt = now;
         if (f.size < known.offset) this.restart(known, 'was truncated');
-        else if (!(await headMatches(known.handle, known.head))) this.restart(known, 'was rewritten');
+        else if (!(await headMatches(known.handle, known.head, known.path))) this.restart(known, 'was rewritten');
       }
       return;
     }
     const handle = await openFile(f.name);
     if (!handle) return;
-    const st = await handle.stat({ bigint: true });
+    const st = await io(f.name, handle.stat({ bigint: true }));
     // Replaced between the stat and the open: the next scan finds the new file.
     if (`${st.dev}:${st.ino}` !== id || !st.isFile()) return void (await handle.close());
     const size = Number(st.size);
-    if (known && size >= known.offset && (await headMatches(handle, known.head))) {
+    if (known && size >= known.offset && (await headMatches(handle, known.head, f.name))) {
       Object.assign(known, { handle, path: f.name, size, changedAt: now });
       if (known.offset > 0) this.notice(`${f.name}: resuming at line ${known.line}`);
       return;
     }
     if (known) this.forget(known, now);
     const entry: Entry = { path: f.name, dev: f.dev, ino: f.ino, offset: 0, line: 1, handle, scannedTo: 0, size, changedAt: now };
-    const head = size >= HEAD_BYTES ? await headOf(handle, HEAD_BYTES) : undefined;
+    const head = size >= HEAD_BYTES ? await headOf(handle, HEAD_BYTES, f.name) : undefined;
     const original = head && this.original(head.sha256, id);
     if (original && original.offset <= size) {
       Object.assign(entry, { offset: original.offset, line: original.line, scannedTo: original.offset, head });
@@ -224,7 +231,7 @@ export class Follower {
       return;
     }
     e.goneSince ??= now;
-    const size = Number((await e.handle.stat()).size);
+    const size = Number((await io(e.path, e.handle.stat())).size);
     if (size !== e.size) {
       e.size = size;
       e.changedAt = now;
@@ -280,7 +287,7 @@ export class Follower {
           if (consumed - start.offset >= cycleBytes) more = true;
           if (more || stop()) break;
           const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-          const { bytesRead } = await readAt(handle, buf, pos, e.path);
+          const { bytesRead } = await io(e.path, handle.read(buf, 0, buf.length, pos));
           if (bytesRead === 0) break;
           pos += bytesRead;
           for (const c of chunker.push(buf.subarray(0, bytesRead))) yield rebased(c);
@@ -292,7 +299,7 @@ export class Follower {
         const final = last && !stopped;
         if (final) for (const c of chunker.end()) yield rebased(c);
         const headBytes = Math.min(HEAD_BYTES, consumed);
-        const head = (start.head?.bytes ?? 0) < headBytes ? await headOf(handle, headBytes) : start.head;
+        const head = (start.head?.bytes ?? 0) < headBytes ? await headOf(handle, headBytes, e.path) : start.head;
         done = { offset: consumed, line: start.line + salvaged.lostLine - 1, scannedTo: stopped ? consumed : pos, head, final };
       },
       commit: async () => {
@@ -369,25 +376,26 @@ async function openFile(name: string): Promise<FileHandle | undefined> {
   }
 }
 
-async function readAt(handle: FileHandle, buf: Buffer, position: number, name: string): Promise<{ bytesRead: number }> {
+/** An I/O failure on a followed file stops the follower with the file's name, like one of a batch run. */
+async function io<T>(name: string, operation: Promise<T>): Promise<T> {
   try {
-    return await handle.read(buf, 0, buf.length, position);
+    return await operation;
   } catch (e) {
     throw ioError(name, e);
   }
 }
 
-async function headOf(handle: FileHandle, bytes: number): Promise<HeadPrint | undefined> {
+async function headOf(handle: FileHandle, bytes: number, name: string): Promise<HeadPrint | undefined> {
   const buf = Buffer.alloc(bytes);
-  const { bytesRead } = await handle.read(buf, 0, bytes, 0);
+  const { bytesRead } = await io(name, handle.read(buf, 0, bytes, 0));
   if (bytesRead < bytes) return undefined;
   return { bytes, sha256: createHash('sha256').update(buf).digest('hex') };
 }
 
 /** Whether the file still starts with the bytes it started with when they were read (always, before any print). */
-async function headMatches(handle: FileHandle, head: HeadPrint | undefined): Promise<boolean> {
+async function headMatches(handle: FileHandle, head: HeadPrint | undefined, name: string): Promise<boolean> {
   if (!head) return true;
-  return (await headOf(handle, head.bytes))?.sha256 === head.sha256;
+  return (await headOf(handle, head.bytes, name))?.sha256 === head.sha256;
 }
 
 /** Files vanish between a listing and a stat during rotation: that is not an error. */

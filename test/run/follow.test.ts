@@ -145,6 +145,17 @@ describe('ingest --follow', () => {
     expect(accountingHolds(s)).toBe(true);
     expect(stateOf(dir).map((f) => f.path)).toEqual([app]);
     expect(await storedIds(dir)).toEqual(lines.ids);
+    // Each event keeps its line's number in its file, across cycles: 1-9 in the first file, 1-2 in the second.
+    const rows = await queryStore(join(dir, 'data/auditline.duckdb'), 'SELECT id, line FROM events_us_south');
+    const lineOf = new Map(rows.map((r) => [String(r.id), Number(r.line)]));
+    expect(lines.written.map((l) => lineOf.get(idsOfLine(l).eventId))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2]);
+  });
+
+  it('refuses to start on a damaged state file, naming it', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'data/follow-state.json'), '{"version":1,"files":[{"path":"a"');
+    await expect(follow(dir, [dir]).stop()).rejects.toMatchObject({ code: 'AL_SOURCE_IO', message: expect.stringContaining('follow-state.json') as unknown });
   });
 
   it('never follows its own output, even when the followed folder holds the data folder', async () => {
@@ -177,7 +188,10 @@ describe('ingest --follow', () => {
       });
     const committed = () => stateOf(dir).find((f) => f.path === app)?.offset ?? 0;
 
+    // Notices go to stderr: drained, so a full pipe never blocks the follower, and shown if it fails.
+    let stderr = '';
     const killed = start();
+    killed.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let batch = 0;
     const write = () => appendFileSync(app, lines.make(`w${batch++}`, 10));
     // Keep writing until some lines are committed, so the kill lands while lines are in flight.
@@ -194,10 +208,11 @@ describe('ingest --follow', () => {
     const restarted = start();
     let stdout = '';
     restarted.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    restarted.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await until('every line committed after the restart', () => committed() === statSync(app).size, 30_000);
     const exited = new Promise<number | null>((resolve) => restarted.once('exit', resolve));
     restarted.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await exited, stderr).toBe(0);
 
     const summary = JSON.parse(stdout) as RunSummary;
     expect(accountingHolds(summary)).toBe(true);
