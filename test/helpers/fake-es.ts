@@ -49,6 +49,8 @@ export interface FakeEs {
   /** Every bulk item received, with the status it was answered (or would have been, when the answer was lost). */
   readonly items: ReceivedItem[];
   fault(f: Fault): void;
+  /** Faults that never fired: request faults with tries left, item faults that matched no item */
+  unfired(): Fault[];
   /** Starts a new write index for a stream, as ILM's rollover does. */
   rollover(stream: string): void;
   /** Documents stored, per stream */
@@ -282,6 +284,7 @@ export async function startFakeEs(): Promise<FakeEs> {
     fault(f) {
       faults.push({ ...f, left: 'times' in f && f.times !== undefined ? f.times : f.kind === 'item' ? Infinity : 1, hits: new Map() });
     },
+    unfired: () => faults.filter((f) => (f.kind === 'item' ? f.hits.size === 0 : f.left > 0)),
     rollover(name) {
       streams.get(name)?.backing.push(new Map());
     },
