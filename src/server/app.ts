@@ -46,7 +46,8 @@ export function createApp(ctx: AppContext, opts: AppOptions): (req: IncomingMess
       }
       reply = await def.handler({ req, params: found?.params ?? {}, query: url.searchParams }, ctx);
     } catch (e) {
-      if (req.destroyed && !res.headersSent && !(e instanceof HttpError)) {
+      // (`req.destroyed` says nothing here: a request read to its end is destroyed too.)
+      if (!req.complete && !(e instanceof HttpError)) {
         // The sender went away mid-body: nothing entered the engine, nobody is left to answer.
         ctx.metrics.request(route, req.method ?? '', 499);
         return;
