@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadHmacKey } from '../secrets/hmac-key.js';
 import { openDeadLetter } from '../sinks/dead-letter.js';
 import { openDuckDbSink } from '../sinks/duckdb/sink.js';
+import { openElasticsearchSink, resolveElasticsearchConfig } from '../sinks/elasticsearch/index.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
 import type { EventSink } from '../sinks/sink.js';
 import { loadFollowState } from '../sources/follow-state.js';
@@ -70,7 +71,10 @@ export async function runFollow(opts: FollowOptions, signal: AbortSignal): Promi
     let reads = await follower.scan();
     // The first cycle may be a large backlog; after that a follower reads what was just written.
     const backlog = reads.reduce((n, r) => n + r.pendingBytes, 0);
-    const sink: EventSink = opts.out ? openNdjsonSink(opts.out) : await openDuckDbSink(storeName);
+    // The same choice of sink as a batch run's, so no sink option of `ingest` is ignored when following.
+    const es = opts.es !== undefined || opts.esConfig !== undefined ? resolveElasticsearchConfig({ url: opts.es, file: opts.esConfig, env: opts.env }) : undefined;
+    const sink: EventSink = opts.out ? openNdjsonSink(opts.out) : es ? await openElasticsearchSink(es, { setup: opts.esSetup }) : await openDuckDbSink(storeName);
+    summary.store = sink.name;
     engine = openEngine({
       pool: createTransformPool({ workers: opts.workers ?? autoWorkers(backlog), init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.maxLineBytes }),
       sink,
