@@ -65,7 +65,7 @@ export async function runFollow(opts: FollowOptions, signal: AbortSignal): Promi
     releaseAfterMs: opts.releaseAfterMs,
     onNotice: opts.onNotice,
   });
-  const summary = emptySummary(opts.out ?? storeName, dlqPath);
+  const summary = emptySummary(storeName, dlqPath);
   let engine: Engine | undefined;
   try {
     let reads = await follower.scan();
