@@ -176,6 +176,6 @@ export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig
     tls,
     limits,
     cluster: { name: c.elasticsearch?.clusterName ?? 'auditline', version: flags.esVersion ?? c.elasticsearch?.version ?? DEFAULT_ES_VERSION },
-    env,
+    env: new Secret(env),
   };
 }

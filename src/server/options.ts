@@ -24,7 +24,8 @@ export interface ServeOptions {
   tls?: { cert: string; key: string };
   limits: ServeLimits;
   cluster: { name: string; version: string };
-  env: NodeJS.ProcessEnv;
+  /** Where the HMAC key may come from; wrapped because it holds secrets and options get logged. */
+  env: Secret<NodeJS.ProcessEnv>;
 }
 
 export interface ServeLimits {

@@ -52,7 +52,7 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
   if (opts.tokens.length === 0 && !opts.noAuth) {
     throw new AuditlineError('AL_CLI_USAGE', 'serve needs a token (--token, AUDITLINE_TOKEN or auth.tokens in --config); --no-auth runs it open');
   }
-  const key = loadHmacKey({ dataDir: opts.dataDir, keyFile: opts.keyFile, env: opts.env });
+  const key = loadHmacKey({ dataDir: opts.dataDir, keyFile: opts.keyFile, env: opts.env.reveal() });
   const setup = prepareTransform({ pipelines: opts.pipelines, format: opts.format, key, maxLineBytes: opts.limits.maxLineBytes });
   const tls = opts.tls ? { cert: readTlsFile(opts.tls.cert), key: readTlsFile(opts.tls.key) } : undefined;
   const storeName = opts.out ?? opts.store ?? defaultStorePath(opts.dataDir);
