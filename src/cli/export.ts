@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { ActivityTrackerEvent } from '../model/event.js';
 import { toCadf } from '../profiles/cadf.js';
-import { defaultStorePath } from '../run/ingest.js';
+import { defaultStorePath } from '../run/sink-choice.js';
 import { openStoreReader } from '../sinks/duckdb/read.js';
 import { parseInstant } from './time-range.js';
 

@@ -30,7 +30,7 @@ export const DEFAULT_WRITE_POLICY: WritePolicy = { rowsPerLocation: 2048, maxEve
  * 64 MiB of input in flight across all sources: at ~1 KB a line, four full writes' worth, so the
  * transform and the sink both stay busy while memory stays flat whatever the number of submitters.
  */
-export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 
 export interface EngineOptions {
   pool: TransformPool;

@@ -1,14 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadHmacKey } from '../secrets/hmac-key.js';
-import { openDeadLetter } from '../sinks/dead-letter.js';
-import { openDuckDbSink } from '../sinks/duckdb/sink.js';
-import { openElasticsearchSink, resolveElasticsearchConfig } from '../sinks/elasticsearch/index.js';
-import { openNdjsonSink } from '../sinks/ndjson.js';
-import type { EventSink } from '../sinks/sink.js';
 import { loadFollowState } from '../sources/follow-state.js';
 import { Follower, type FileRead } from '../sources/follow.js';
 import { openEngine, type Engine } from './engine.js';
-import { autoWorkers, defaultStorePath, type IngestOptions } from './ingest.js';
+import { autoWorkers, type IngestOptions } from './ingest.js';
+import { localOutputsOf, openChosenDeadLetter, openChosenSink } from './sink-choice.js';
 import { prepareTransform } from './setup.js';
 import { addSource, emptySummary, type RunSummary } from './summary.js';
 import { createTransformPool } from './transform-pool.js';
@@ -52,8 +48,7 @@ export async function runFollow(opts: FollowOptions, signal: AbortSignal): Promi
   const key = loadHmacKey({ dataDir: opts.dataDir, keyFile: opts.keyFile, env: opts.env ?? process.env });
   const setup = prepareTransform({ pipelines: opts.pipelines, format: opts.format, key, maxLineBytes: opts.maxLineBytes });
   const statePath = opts.statePath ?? defaultStatePath(opts.dataDir);
-  const storeName = opts.out ?? opts.store ?? defaultStorePath(opts.dataDir);
-  const dlqPath = opts.dlq ?? `${opts.dataDir}/dead-letter.ndjson`;
+  const { storeName, dlqPath } = localOutputsOf(opts);
   const follower = new Follower({
     paths: opts.paths,
     statePath,
@@ -71,14 +66,12 @@ export async function runFollow(opts: FollowOptions, signal: AbortSignal): Promi
     let reads = await follower.scan();
     // The first cycle may be a large backlog; after that a follower reads what was just written.
     const backlog = reads.reduce((n, r) => n + r.pendingBytes, 0);
-    // The same choice of sink as a batch run's, so no sink option of `ingest` is ignored when following.
-    const es = opts.es !== undefined || opts.esConfig !== undefined ? resolveElasticsearchConfig({ url: opts.es, file: opts.esConfig, env: opts.env }) : undefined;
-    const sink: EventSink = opts.out ? openNdjsonSink(opts.out) : es ? await openElasticsearchSink(es, { setup: opts.esSetup }) : await openDuckDbSink(storeName);
+    const sink = await openChosenSink(opts);
     summary.store = sink.name;
     engine = openEngine({
       pool: createTransformPool({ workers: opts.workers ?? autoWorkers(backlog), init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.maxLineBytes }),
       sink,
-      deadLetter: openDeadLetter(dlqPath),
+      deadLetter: openChosenDeadLetter(opts),
       redactor: setup.makeRedactor(),
       maxLineBytes: opts.maxLineBytes,
       writes: { maxWaitMs: FOLLOW_MAX_WAIT_MS },

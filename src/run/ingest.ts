@@ -1,37 +1,21 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { loadHmacKey } from '../secrets/hmac-key.js';
-import { openDeadLetter } from '../sinks/dead-letter.js';
-import { openElasticsearchSink, resolveElasticsearchConfig } from '../sinks/elasticsearch/index.js';
-import { DEFAULT_TUNING, openDuckDbSink } from '../sinks/duckdb/sink.js';
-import { openNdjsonSink } from '../sinks/ndjson.js';
-import type { EventSink } from '../sinks/sink.js';
+import { DEFAULT_TUNING } from '../sinks/duckdb/sink.js';
 import { expandInputs, isDamage, readInputChunks } from '../sources/file.js';
 import { isJsonDocumentName } from '../sources/json-array.js';
 import { openEngine } from './engine.js';
+import { localOutputsOf, openChosenDeadLetter, openChosenSink, type SinkChoice } from './sink-choice.js';
 import { addSource, emptySummary, type RunSummary } from './summary.js';
 import { prepareTransform } from './setup.js';
 import { createTransformPool } from './transform-pool.js';
 
-export interface IngestOptions {
+export interface IngestOptions extends SinkChoice {
   paths: string[];
   /** Bundled pipeline names or YAML paths; default every bundled pipeline, selected by host. */
   pipelines?: string[];
   /** Skip format detection. */
   format?: string;
-  /** DuckDB file (default `<dataDir>/auditline.duckdb`); ignored when `out` is set. */
-  store?: string;
-  /** NDJSON output folder instead of the store. */
-  out?: string;
-  /** Elasticsearch URL (every location on that cluster) instead of the store. */
-  es?: string;
-  /** Elasticsearch configuration file (locations to clusters) instead of the store. */
-  esConfig?: string;
-  /** Run `es setup` on the clusters first instead of refusing ones that lack it. */
-  esSetup?: boolean;
-  /** Dead-letter file (default `<dataDir>/dead-letter.ndjson`). */
-  dlq?: string;
-  dataDir: string;
   keyFile?: string;
   maxLineBytes?: number;
   /** Elements per batch of a JSON document (arrays, search responses) */
@@ -41,7 +25,6 @@ export interface IngestOptions {
   /** Transform worker threads; 0 runs the transform on the main thread; default autoWorkers(). */
   workers?: number;
   stdin?: Readable;
-  env?: NodeJS.ProcessEnv;
   onProgress?: (p: { bytesRead: number; bytesTotal: number | undefined; linesRead: number }) => void;
 }
 
@@ -58,16 +41,14 @@ export function autoWorkers(bytesTotal: number | undefined, cores = availablePar
   return bytesTotal === undefined || bytesTotal >= WORKERS_MIN_INPUT_BYTES ? cores : 0;
 }
 
-export function defaultStorePath(dataDir: string): string {
-  return `${dataDir}/auditline.duckdb`;
-}
-
 /**
- * A batch run has nobody waiting on one batch's acknowledgement, so its writes are cut by size;
- * the wait only bounds how long the last events of a slow input sit before they are written.
- * At ~25k lines/s a second holds more than a full write, so size, not time, cuts them.
+ * A batch run has nobody waiting on one batch's acknowledgement, so its writes are cut by size
+ * (a DuckDB row group per location, or 16,384 events); the wait only bounds how long the last
+ * events of a slow input (a trickle on stdin) sit before they are written. A shorter wait cuts
+ * writes below a row group per table whenever the transform is slower than ~16k lines/s per
+ * second waited, and those go through DuckDB's WAL and checkpoints instead of straight into the file.
  */
-const BATCH_MAX_WAIT_MS = 1000;
+const BATCH_MAX_WAIT_MS = 5000;
 
 /**
  * The batch job on the engine: each source's chunks are pushed in order (the engine's
@@ -82,19 +63,13 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
   const sources = await expandInputs(opts.paths, opts.stdin);
   const bytesTotal = sources.every((s) => s.bytes !== undefined) ? sources.reduce((n, s) => n + (s.bytes ?? 0), 0) : undefined;
 
-  const storeName = opts.out ?? opts.store ?? defaultStorePath(opts.dataDir);
-  const dlqPath = opts.dlq ?? `${opts.dataDir}/dead-letter.ndjson`;
-  const es = opts.es !== undefined || opts.esConfig !== undefined ? resolveElasticsearchConfig({ url: opts.es, file: opts.esConfig, env: opts.env }) : undefined;
-  const sink: EventSink = opts.out
-    ? openNdjsonSink(opts.out)
-    : es
-      ? await openElasticsearchSink(es, { setup: opts.esSetup })
-      : await openDuckDbSink(storeName);
+  const { dlqPath } = localOutputsOf(opts);
+  const sink = await openChosenSink(opts);
   const workers = opts.workers ?? autoWorkers(bytesTotal, undefined, sources.every((s) => isJsonDocumentName(s.name)));
   const engine = openEngine({
     pool: createTransformPool({ workers, init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.maxLineBytes }),
     sink,
-    deadLetter: openDeadLetter(dlqPath),
+    deadLetter: openChosenDeadLetter(opts),
     redactor: setup.makeRedactor(),
     maxLineBytes: opts.maxLineBytes,
     writes: { rowsPerLocation: DEFAULT_TUNING.rowGroupRows, maxWaitMs: BATCH_MAX_WAIT_MS },

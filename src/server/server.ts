@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AuditlineError } from '../errors.js';
 import { openEngine, type Engine } from '../run/engine.js';
-import { defaultStorePath } from '../run/ingest.js';
+import { defaultStorePath } from '../run/sink-choice.js';
 import { prepareTransform } from '../run/setup.js';
 import { createTransformPool } from '../run/transform-pool.js';
 import { loadHmacKey } from '../secrets/hmac-key.js';
