@@ -27,8 +27,9 @@ export interface WritePolicy {
 export const DEFAULT_WRITE_POLICY: WritePolicy = { rowsPerLocation: 2048, maxEvents: 16_384, maxWaitMs: 200 };
 
 /**
- * 64 MiB of input in flight across all sources: at ~1 KB a line, four full writes' worth, so the
- * transform and the sink both stay busy while memory stays flat whatever the number of submitters.
+ * 32 MiB of input in flight across all sources: two full writes of ~1 KB lines (16,384 each), so
+ * one write commits while the next fills, and memory stays flat whatever the number of submitters.
+ * An event holds ~3.5 KB of heap on the main thread: 64 MiB (~70k events) ran the 256 MB heap out.
  */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 
