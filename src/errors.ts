@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   AL_ES_REQUEST: { exit: 4, doc: 'A request to Elasticsearch outside bulk loading (start-up check, setup, search, export) failed or was refused.' },
   AL_KEY_INVALID: { exit: 2, doc: 'The HMAC key (environment or key file) is malformed.' },
   AL_SERVER_LISTEN: { exit: 6, doc: 'serve could not listen on its address (in use, not allowed, unknown host).' },
+  AL_SEARCH_INVALID: { exit: 2, doc: 'A saved search or detection rule failed validation (file:line).' },
+  AL_SEARCH_NOT_FOUND: { exit: 2, doc: 'No saved search or detection rule has that name, or the searches folder cannot be read.' },
+  AL_SEARCH_PARAM: { exit: 2, doc: 'A search parameter is unknown, missing or of the wrong type.' },
+  AL_SEARCH_EXPORT: { exit: 2, doc: 'The search cannot be expressed in the requested export format.' },
   AL_INTERNAL: { exit: 70, doc: 'A bug: an invariant of auditline itself was broken.' },
 } as const;
 

@@ -4,14 +4,16 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AuditlineError, exitCodeOf } from '../errors.js';
 import { esCommand } from './es.js';
+import { detectCommand } from './detect.js';
 import { exportCommand } from './export.js';
 import { hashCommand } from './hash.js';
 import { ingestCommand } from './ingest.js';
+import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
 /** Every command, one file each. */
-const COMMANDS = [ingestCommand, serveCommand, exportCommand, validateCommand, hashCommand, esCommand];
+const COMMANDS = [ingestCommand, serveCommand, exportCommand, validateCommand, hashCommand, esCommand, searchCommand, detectCommand];
 
 async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv).scriptName('auditline').strict().demandCommand(1, 'name a command').recommendCommands().help();

@@ -1,0 +1,54 @@
+import type { CommandModule } from 'yargs';
+import { defaultStorePath } from '../run/sink-choice.js';
+import { runDetection } from '../searches/detect.js';
+import { BUNDLED_SEARCHES_DIR } from '../searches/load.js';
+import { openLedger } from '../searches/ledger.js';
+import { emptyNote, formatFindings } from '../searches/output.js';
+import { openSearchStore } from '../searches/run.js';
+import { parseInstant } from './time-range.js';
+
+interface DetectArgs {
+  since: string;
+  until?: string;
+  rule?: string[];
+  location?: string;
+  format: 'table' | 'json';
+  store?: string;
+  'data-dir': string;
+  findings?: string;
+  record: boolean;
+  dir: string;
+}
+
+export const detectCommand: CommandModule<object, DetectArgs> = {
+  command: 'detect',
+  describe: 'Run every detection rule (or those named) over the store and print findings, new or already known',
+  builder: (y) =>
+    y
+      .option('since', { type: 'string', default: '24h', describe: 'from this time: 24h, 7d or ISO 8601' })
+      .option('until', { type: 'string', describe: 'before this time (default: now)' })
+      .option('rule', { type: 'string', array: true, describe: 'only these rules (name or id; repeatable)' })
+      .option('location', { type: 'string', describe: 'only this location (default: every location)' })
+      .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
+      .option('store', { type: 'string', describe: 'DuckDB file (default <data-dir>/auditline.duckdb)' })
+      .option('data-dir', { type: 'string', default: 'auditline-data' })
+      .option('findings', { type: 'string', describe: 'file of findings already reported (default <data-dir>/findings.ndjson)' })
+      .option('record', { type: 'boolean', default: true, describe: 'record new findings so later runs show them as known (--no-record)' })
+      .option('dir', { type: 'string', default: BUNDLED_SEARCHES_DIR, describe: 'folder of rules (default: the bundled ones)' }) as never,
+  handler: async (args) => {
+    const now = Date.now();
+    const sinceMs = parseInstant(args.since, '--since', now);
+    const untilMs = args.until === undefined ? now : parseInstant(args.until, '--until', now);
+    const store = await openSearchStore(args.store ?? defaultStorePath(args['data-dir']));
+    try {
+      const findings = await runDetection(store, { dir: args.dir, rules: args.rule, location: args.location, sinceMs, untilMs });
+      const ledger = args.record ? openLedger(args.findings ?? `${args['data-dir']}/findings.ndjson`) : undefined;
+      const statuses = ledger ? ledger.record(findings) : findings.map(() => 'new' as const);
+      const shown = findings.map((f, i) => ({ ...f, status: statuses[i]! }));
+      const meta = { since: new Date(sinceMs).toISOString(), until: new Date(untilMs).toISOString(), new: statuses.filter((s) => s === 'new').length };
+      process.stdout.write(shown.length === 0 && args.format === 'table' ? emptyNote('findings') : formatFindings(shown, args.format, meta));
+    } finally {
+      store.close();
+    }
+  },
+};

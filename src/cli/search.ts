@@ -1,0 +1,114 @@
+import type { Argv, CommandModule } from 'yargs';
+import { AuditlineError } from '../errors.js';
+import { defaultStorePath } from '../run/sink-choice.js';
+import { exportSearch, EXPORT_TARGETS, type ExportTarget } from '../searches/export.js';
+import { findSearch, formatIssue, lintFolder, planOf } from '../searches/lint.js';
+import { BUNDLED_SEARCHES_DIR, loadSearchFolder } from '../searches/load.js';
+import { emptyNote, formatEvents, formatFindings, table, type OutputFormat } from '../searches/output.js';
+import { parseParamArgs, resolveParams } from '../searches/params.js';
+import { openSearchStore, runPlan } from '../searches/run.js';
+import { parseInstant } from './time-range.js';
+
+interface SearchArgs {
+  action: 'list' | 'lint' | 'run' | 'export';
+  name?: string;
+  param: string[];
+  since?: string;
+  until?: string;
+  location?: string;
+  limit: number;
+  format: OutputFormat;
+  to?: ExportTarget;
+  store?: string;
+  'data-dir': string;
+  dir: string;
+}
+
+/** Most events a search prints unless told otherwise: enough for an investigation, bounded for a terminal. */
+const DEFAULT_LIMIT = 10_000;
+
+export const searchCommand: CommandModule<object, SearchArgs> = {
+  command: 'search <action> [name]',
+  describe: 'Saved searches and detection rules: list, lint, run <name>, export <name> --to kibana|esql|sql|dsl',
+  builder: (y: Argv) =>
+    y
+      .positional('action', { choices: ['list', 'lint', 'run', 'export'] as const, demandOption: true })
+      .positional('name', { type: 'string', describe: 'search name (file slug or id) or a path to a YAML file' })
+      .option('param', { type: 'string', array: true, default: [], describe: 'parameter as name=value (repeatable)' })
+      .option('since', { type: 'string', describe: 'from this time: 24h, 7d or ISO 8601 (default: all time for searches, 24h for rules)' })
+      .option('until', { type: 'string', describe: 'before this time: 1h or ISO 8601 (default: now)' })
+      .option('location', { type: 'string', describe: 'only this location (default: every location)' })
+      .option('limit', { type: 'number', default: DEFAULT_LIMIT, describe: 'most events a search returns' })
+      .option('format', { choices: ['table', 'json', 'csv', 'ndjson'] as const, default: 'table' as const })
+      .option('to', { choices: EXPORT_TARGETS, describe: 'export: kibana (saved-objects NDJSON), esql, sql or dsl' })
+      .option('store', { type: 'string', describe: 'DuckDB file (default <data-dir>/auditline.duckdb)' })
+      .option('data-dir', { type: 'string', default: 'auditline-data' })
+      .option('dir', { type: 'string', default: BUNDLED_SEARCHES_DIR, describe: 'folder of searches (default: the bundled ones)' }) as never,
+  handler: async (args) => {
+    switch (args.action) {
+      case 'list':
+        return list(args.dir);
+      case 'lint':
+        return lint(args.name ?? args.dir);
+      case 'run':
+        return run(args);
+      case 'export':
+        return exportOne(args);
+    }
+  },
+};
+
+function list(dir: string): void {
+  const rows = loadSearchFolder(dir).map((s) => {
+    const d = s.definition;
+    const params = Object.keys(d?.parameters ?? {}).join(',');
+    return [s.name, d?.type ?? '(invalid)', d?.severity ?? '', params, d?.title ?? s.issues[0]?.message ?? ''];
+  });
+  process.stdout.write(table(['name', 'type', 'severity', 'parameters', 'title'], rows));
+}
+
+function lint(dir: string): void {
+  const issues = lintFolder(dir);
+  for (const i of issues) process.stderr.write(`${formatIssue(i)}\n`);
+  if (issues.length > 0) {
+    const first = issues[0]!;
+    throw new AuditlineError('AL_SEARCH_INVALID', `${issues.length} problem${issues.length === 1 ? '' : 's'} in ${dir}`, { file: first.file, line: first.line });
+  }
+  process.stdout.write(`${dir}: no problems\n`);
+}
+
+function needName(args: SearchArgs): string {
+  if (!args.name) throw new AuditlineError('AL_CLI_USAGE', `search ${args.action} needs the name of a search`);
+  return args.name;
+}
+
+async function run(args: SearchArgs): Promise<void> {
+  const search = findSearch(needName(args), args.dir);
+  const def = planOf(search, undefined).definition;
+  const plan = planOf(search, resolveParams(search.name, def, parseParamArgs(args.param)));
+  const now = Date.now();
+  const rule = def.type === 'rule';
+  const sinceMs = args.since !== undefined ? parseInstant(args.since, '--since', now) : rule ? parseInstant('24h', '--since', now) : undefined;
+  const untilMs = args.until !== undefined ? parseInstant(args.until, '--until', now) : rule ? now : undefined;
+  const store = await openSearchStore(args.store ?? defaultStorePath(args['data-dir']));
+  try {
+    const result = await runPlan(store, plan, { location: args.location, sinceMs, untilMs, limit: rule ? undefined : args.limit });
+    if (result.kind === 'events') {
+      const empty = result.events.length === 0 && args.format === 'table';
+      process.stdout.write(empty ? emptyNote('events') : formatEvents(result.events, def, args.format));
+    } else {
+      const empty = result.findings.length === 0 && args.format === 'table';
+      process.stdout.write(empty ? emptyNote('findings') : formatFindings(result.findings, args.format, { rule: def.id }));
+    }
+  } finally {
+    store.close();
+  }
+}
+
+function exportOne(args: SearchArgs): void {
+  if (!args.to) throw new AuditlineError('AL_CLI_USAGE', `search export needs --to ${EXPORT_TARGETS.join('|')}`);
+  const search = findSearch(needName(args), args.dir);
+  const def = planOf(search, undefined).definition;
+  const plan = planOf(search, resolveParams(search.name, def, parseParamArgs(args.param)));
+  process.stdout.write(exportSearch(plan, args.to, { location: args.location }));
+}

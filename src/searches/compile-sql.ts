@@ -1,0 +1,217 @@
+import { TIME_FIELD, type SearchField } from './fields.js';
+import type { Plan } from './plan.js';
+import type { Match, Predicate } from './predicate.js';
+
+/**
+ * DuckDB SQL for a plan, over the tables of every location or one (UNION ALL): a pure function,
+ * tested on its exact text. Every value of the rule or of a parameter is bound (`$p1`, `$since`);
+ * the text holds only identifiers from the field table and table names from the store.
+ *
+ * Windows are tumbling, aligned to the epoch (`epoch_ms // span`), as Elasticsearch's
+ * `date_histogram` with a fixed interval cuts them: both backends put each event in the same window.
+ */
+
+export interface SqlQuery {
+  sql: string;
+  params: Record<string, string | number | boolean>;
+}
+
+export interface SqlRange {
+  /** One table per location, as `tableOf(location)` names them */
+  tables: readonly string[];
+  /** Epoch milliseconds; rules need both, searches may leave either open */
+  sinceMs?: number;
+  untilMs?: number;
+  /** Most events a search returns */
+  limit?: number;
+}
+
+/** Event ids kept per finding */
+export const SAMPLE_IDS = 5;
+
+const TIME = TIME_FIELD.column!;
+const at = (param: string) => `make_timestamptz($${param} * 1000)`;
+
+class Params {
+  readonly values: Record<string, string | number | boolean> = {};
+  private n = 0;
+  bind(value: string | number | boolean): string {
+    const name = `p${++this.n}`;
+    this.values[name] = value;
+    return `$${name}`;
+  }
+  named(name: string, value: string | number | boolean): string {
+    this.values[name] = value;
+    return `$${name}`;
+  }
+}
+
+/** A field as a DuckDB expression: its column, or extraction from the event's JSON. */
+export function fieldSql(field: SearchField): string {
+  if (field.column) return field.column;
+  const path = `$.${field.path
+    .split('.')
+    .map((s) => `"${s}"`)
+    .join('.')}`;
+  const text = `json_extract_string(event, '${path}')`;
+  if (field.type === 'number') return `TRY_CAST(${text} AS BIGINT)`;
+  if (field.type === 'boolean') return `TRY_CAST(${text} AS BOOLEAN)`;
+  return text;
+}
+
+function matchSql(m: Match, params: Params): string {
+  const col = fieldSql(m.field);
+  if (m.op === 'null') return `${col} IS NULL`;
+  const text = m.cased || m.field.type !== 'text' ? col : `lower(${col})`;
+  const v = params.bind(m.value);
+  switch (m.op) {
+    case 'eq':
+      return `${text} = ${v}`;
+    case 'contains':
+      return `contains(${text}, ${v})`;
+    case 'startswith':
+      return `starts_with(${text}, ${v})`;
+    case 'endswith':
+      return `ends_with(${text}, ${v})`;
+    case 're':
+      return m.cased ? `regexp_full_match(${col}, ${v})` : `regexp_full_match(${col}, ${v}, 'i')`;
+    case 'gt':
+      return `${col} > ${v}`;
+    case 'gte':
+      return `${col} >= ${v}`;
+    case 'lt':
+      return `${col} < ${v}`;
+    case 'lte':
+      return `${col} <= ${v}`;
+    case 'exists':
+      return `${col} IS NOT NULL`;
+  }
+}
+
+/**
+ * A predicate as SQL. A comparison with NULL (a field the event lacks) is NULL, which and/or
+ * treat as false already; only `not` must turn it into false first, so that `not x` holds for
+ * an event without the field, as in Sigma and Elasticsearch.
+ */
+export function predicateSql(p: Predicate, params: Params): string {
+  switch (p.kind) {
+    case 'match':
+      return matchSql(p, params);
+    case 'not':
+      return `NOT coalesce(${predicateSql(p.item, params)}, false)`;
+    case 'and':
+    case 'or':
+      if (p.items.length === 0) return p.kind === 'and' ? 'true' : 'false';
+      if (p.items.length === 1) return predicateSql(p.items[0]!, params);
+      return `(${p.items.map((i) => predicateSql(i, params)).join(` ${p.kind.toUpperCase()} `)})`;
+  }
+}
+
+export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
+  if (range.tables.length === 0) throw new Error('compileSql needs at least one table');
+  const params = new Params();
+  const where: string[] = [];
+  const lookBack = plan.kind === 'new_terms' || plan.kind === 'baseline';
+  if (plan.kind !== 'events' && (range.sinceMs === undefined || range.untilMs === undefined)) throw new Error('a rule runs over a closed time range');
+  if (range.sinceMs !== undefined) {
+    params.named('since', Math.floor(range.sinceMs));
+    if (lookBack) params.named('from', Math.floor(range.sinceMs - plan.historyMs));
+    where.push(`${TIME} >= ${at(lookBack ? 'from' : 'since')}`);
+  }
+  if (range.untilMs !== undefined) {
+    params.named('until', Math.floor(range.untilMs));
+    where.push(`${TIME} < ${at('until')}`);
+  }
+  const filter = predicateSql(plan.filter, params);
+  if (filter !== 'true') where.push(filter);
+
+  const columns = ['id', TIME, 'location'];
+  if (plan.kind === 'events') columns.push('event::VARCHAR AS event');
+  plan.groupBy.forEach((g, i) => columns.push(`${fieldSql(g)} AS g${i}`));
+  if (plan.valueField) columns.push(`${fieldSql(plan.valueField)} AS v`);
+  // Each step's predicate is written once per table; the parameters they bind are shared.
+  const stepSql = plan.steps.map((s) => predicateSql(s.predicate, params));
+  stepSql.forEach((s, i) => columns.push(`coalesce(${s}, false) AS s${i}`));
+  if (plan.kind === 'baseline') columns.push(plan.errors ? `coalesce(${predicateSql(plan.errors, params)}, false) AS err` : 'true AS err');
+  const selects = range.tables.map((t) => `  SELECT ${columns.join(', ')}\n  FROM "${t}"${where.length ? `\n  WHERE ${where.join('\n    AND ')}` : ''}`);
+  const matched = `WITH matched AS (\n${selects.join('\n  UNION ALL\n')}\n)`;
+
+  if (plan.kind === 'events') {
+    const limit = range.limit === undefined ? '' : `\nLIMIT ${params.named('limit', range.limit)}`;
+    return { sql: `${matched}\nSELECT id, ${TIME}, location, event\nFROM matched\nORDER BY ${TIME}, id${limit}`, params: params.values };
+  }
+
+  const g = plan.groupBy.map((_, i) => `g${i}`);
+  const notNull = [...g, ...(plan.valueField ? ['v'] : [])].map((c) => `${c} IS NOT NULL`).join(' AND ');
+  const span = plan.spanMs > 0 ? params.named('span', plan.spanMs) : '';
+  const window = `(epoch_ms(${TIME}) // ${span}) * ${span}`;
+  const stats = statsSql('');
+  const order = `ORDER BY first_seen, ${[...g, 'window_start'].join(', ')}`;
+  const having = (count: string) => thresholdSql(plan.threshold, count, params);
+
+  switch (plan.kind) {
+    case 'event_count':
+    case 'value_count': {
+      const count = plan.kind === 'event_count' ? 'count(*)' : 'count(DISTINCT v)';
+      const values = plan.kind === 'value_count' ? `, list_sort(list(DISTINCT v))[1:${SAMPLE_IDS}] AS "values"` : '';
+      const sql = `${matched}\nSELECT ${[...g, `${window} AS window_start`, `${count} AS count`, ...stats].join(', ')}${values}\nFROM matched\nWHERE ${notNull}\nGROUP BY ${[...g, 'window_start'].join(', ')}\nHAVING ${having(count)}\n${order}`;
+      return { sql, params: params.values };
+    }
+    case 'temporal': {
+      const all = plan.steps.map((_, i) => `bool_or(s${i})`).join(' AND ');
+      const sql = `${matched}\nSELECT ${[...g, `${window} AS window_start`, 'count(*) AS count', ...stats].join(', ')}\nFROM matched\nWHERE ${notNull}\nGROUP BY ${[...g, 'window_start'].join(', ')}\nHAVING ${all}\n${order}`;
+      return { sql, params: params.values };
+    }
+    case 'temporal_ordered': {
+      // Greedy: the earliest event of each step after the one chosen for the step before; a
+      // sequence exists in a window exactly when this chain reaches the last step.
+      const keys = [...g, 'window_start'];
+      const ctes = [`grouped AS (\n  SELECT *, ${window} AS window_start FROM matched WHERE ${notNull}\n)`];
+      plan.steps.forEach((_, i) => {
+        const join = i === 0 ? '' : ` JOIN step${i - 1} p ON ${keys.map((k) => `e.${k} = p.${k}`).join(' AND ')} AND e.${TIME} > p.t`;
+        ctes.push(`step${i} AS (\n  SELECT ${keys.map((k) => `e.${k}`).join(', ')}, min(e.${TIME}) AS t FROM grouped e${join} WHERE e.s${i} GROUP BY ${keys.map((k) => `e.${k}`).join(', ')}\n)`);
+      });
+      const last = `step${plan.steps.length - 1}`;
+      const sql = `${matched},\n${ctes.join(',\n')}\nSELECT ${[...keys.map((k) => `e.${k}`), 'count(*) AS count', ...statsSql('e.')].join(', ')}\nFROM grouped e JOIN ${last} USING (${keys.join(', ')})\nGROUP BY ${keys.map((k) => `e.${k}`).join(', ')}\n${order}`;
+      return { sql, params: params.values };
+    }
+    case 'new_terms': {
+      const firsts = `firsts AS (\n  SELECT ${[...g, 'v'].join(', ')}, min(${TIME}) AS first_seen, list(id ORDER BY ${TIME}, id)[1] AS first_id, list_sort(list(DISTINCT location)) AS locations\n  FROM matched WHERE ${notNull}\n  GROUP BY ${[...g, 'v'].join(', ')}\n)`;
+      const select = [...g, 'min(first_seen) AS window_start', 'count(*) AS count', 'min(first_seen) AS first_seen', 'max(first_seen) AS last_seen', `list(first_id ORDER BY first_seen, first_id)[1:${SAMPLE_IDS}] AS sample_ids`, 'list_sort(list_distinct(flatten(list(locations)))) AS locations', `list(v ORDER BY first_seen, v)[1:${SAMPLE_IDS}] AS "values"`];
+      const sql = `${matched},\n${firsts}\nSELECT ${select.join(', ')}\nFROM firsts\nWHERE first_seen >= ${at('since')}\nGROUP BY ${g.join(', ')}\nHAVING ${having('count(*)')}\nORDER BY first_seen, ${g.join(', ')}`;
+      return { sql, params: params.values };
+    }
+    case 'baseline': {
+      const on = g.map((c) => `c.${c} = h.${c}`).join(' AND ');
+      const history = `history AS (\n  SELECT ${g.join(', ')}, count(*) AS n, count(*) FILTER (WHERE err) AS errors\n  FROM matched WHERE ${notNull} AND ${TIME} < ${at('since')}\n  GROUP BY ${g.join(', ')}\n)`;
+      const current = `current AS (\n  SELECT ${[...g, `${window} AS window_start`, 'count(*) AS n', 'count(*) FILTER (WHERE err) AS errors', `min(${TIME}) AS first_seen`, `max(${TIME}) AS last_seen`, `list(id ORDER BY ${TIME}, id) FILTER (WHERE err)[1:${SAMPLE_IDS}] AS sample_ids`, 'list_sort(list(DISTINCT location)) AS locations'].join(', ')}\n  FROM matched WHERE ${notNull} AND ${TIME} >= ${at('since')}\n  GROUP BY ${[...g, 'window_start'].join(', ')}\n)`;
+      const minCount = params.named('min_count', plan.minCount);
+      const factor = params.named('factor', plan.factor);
+      const minHistory = params.named('min_history', plan.minHistory);
+      // Rates compared without division: current/span against history/historyMs.
+      const test =
+        plan.metric === 'rate'
+          ? `c.n >= ${minCount} AND c.n * ${params.named('history_ms', plan.historyMs)} > ${factor} * coalesce(h.n, 0) * ${span}`
+          : `c.errors >= ${minCount} AND c.errors * greatest(coalesce(h.n, 0), 1) > ${factor} * coalesce(h.errors, 0) * c.n`;
+      const select = [...g.map((c) => `c.${c}`), 'c.window_start', `${plan.metric === 'rate' ? 'c.n' : 'c.errors'} AS count`, 'c.n AS events', 'c.errors', 'c.first_seen', 'c.last_seen', 'c.sample_ids', 'c.locations', 'coalesce(h.n, 0) AS history_events', 'coalesce(h.errors, 0) AS history_errors'];
+      const sql = `${matched},\n${history},\n${current}\nSELECT ${select.join(', ')}\nFROM current c LEFT JOIN history h ON ${on}\nWHERE coalesce(h.n, 0) >= ${minHistory} AND ${test}\nORDER BY c.first_seen, ${[...g.map((c) => `c.${c}`), 'c.window_start'].join(', ')}`;
+      return { sql, params: params.values };
+    }
+  }
+}
+
+/** What every finding reports of its events: first and last time, sample ids, locations. */
+function statsSql(alias: '' | 'e.'): string[] {
+  return [
+    `min(${alias}${TIME}) AS first_seen`,
+    `max(${alias}${TIME}) AS last_seen`,
+    `list(${alias}id ORDER BY ${alias}${TIME}, ${alias}id)[1:${SAMPLE_IDS}] AS sample_ids`,
+    `list_sort(list(DISTINCT ${alias}location)) AS locations`,
+  ];
+}
+
+function thresholdSql(t: Plan['threshold'], count: string, params: Params): string {
+  const ops = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=' } as const;
+  const parts = (Object.keys(ops) as (keyof typeof ops)[]).filter((k) => t[k] !== undefined).map((k) => `${count} ${ops[k]} ${params.bind(t[k]!)}`);
+  return parts.length > 0 ? parts.join(' AND ') : 'true';
+}

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { AuditlineError } from '../errors.js';
+import { locationOfTable, TABLE_PREFIX, tableOf } from '../sinks/duckdb/schema.js';
+import { compileSql, type SqlQuery } from './compile-sql.js';
+import { findingOfRow, type Finding } from './findings.js';
+import type { Plan } from './plan.js';
+
+/** The embedded store as searches read it: read-only, so a search never takes the writer's lock. */
+export interface SearchStore {
+  locations(): Promise<string[]>;
+  query(q: SqlQuery): Promise<Record<string, unknown>[]>;
+  close(): void;
+}
+
+export async function openSearchStore(path: string): Promise<SearchStore> {
+  if (!existsSync(path)) throw new AuditlineError('AL_SOURCE_IO', `store not found: ${path}`, { file: path });
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+  } catch (cause) {
+    // DuckDB names the process holding the write lock in its message: the user needs it.
+    throw new AuditlineError('AL_SOURCE_IO', `cannot open the store read-only: ${(cause as Error).message}`, { file: path }, { cause });
+  }
+  const conn: DuckDBConnection = await instance.connect();
+  return {
+    async locations() {
+      const r = await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_name LIKE '${TABLE_PREFIX}%' ORDER BY table_name`);
+      return r.getRows().map(([t]) => locationOfTable(String(t)));
+    },
+    async query(q) {
+      const r = await conn.runAndReadAll(q.sql, q.params);
+      return r.getRowObjectsJS() as Record<string, unknown>[];
+    },
+    close() {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+export interface RunRange {
+  /** Only this location; default every location in the store */
+  location?: string;
+  sinceMs?: number;
+  untilMs?: number;
+  limit?: number;
+}
+
+export type RunResult = { kind: 'events'; events: Record<string, unknown>[] } | { kind: 'findings'; findings: Finding[] };
+
+/** The SQL a plan runs as over the store's locations (or the one asked for), or undefined when there is none. */
+export async function sqlFor(store: SearchStore, plan: Plan, range: RunRange): Promise<SqlQuery | undefined> {
+  const all = await store.locations();
+  const chosen = range.location === undefined ? all : all.filter((l) => l === range.location);
+  if (chosen.length === 0) return undefined;
+  return compileSql(plan, { tables: chosen.map(tableOf), sinceMs: range.sinceMs, untilMs: range.untilMs, limit: range.limit });
+}
+
+export async function runPlan(store: SearchStore, plan: Plan, range: RunRange): Promise<RunResult> {
+  const q = await sqlFor(store, plan, range);
+  const rows = q ? await store.query(q) : [];
+  if (plan.definition.type === 'search' || plan.kind === 'events') {
+    if (plan.definition.type === 'rule') return { kind: 'findings', findings: rows.map((r) => eventFinding(plan, r)) };
+    return { kind: 'events', events: rows.map((r) => JSON.parse(String(r.event)) as Record<string, unknown>) };
+  }
+  return { kind: 'findings', findings: rows.map((r) => findingOfRow(plan, r)) };
+}
+
+/** A rule without correlation reports each matching event as a finding of its own. */
+function eventFinding(plan: Plan, row: Record<string, unknown>): Finding {
+  const event = JSON.parse(String(row.event)) as { initiator?: { id?: string }; target?: { id?: string } };
+  const time = (row.event_time as Date).toISOString();
+  return {
+    ...findingOfRow({ ...plan, groupBy: [] }, { count: 1, window_start: row.event_time, first_seen: row.event_time, last_seen: row.event_time, sample_ids: [row.id], locations: [row.location] }),
+    group: { 'initiator.id': event.initiator?.id ?? null, 'target.id': event.target?.id ?? null },
+    windowStart: time,
+  };
+}
