@@ -62,6 +62,7 @@ export function fieldSql(field: SearchField): string {
 function matchSql(m: Match, params: Params): string {
   const col = fieldSql(m.field);
   if (m.op === 'null') return `${col} IS NULL`;
+  if (m.op === 'exists') return `${col} IS NOT NULL`;
   const text = m.cased || m.field.type !== 'text' ? col : `lower(${col})`;
   const v = params.bind(m.value);
   switch (m.op) {
@@ -83,8 +84,6 @@ function matchSql(m: Match, params: Params): string {
       return `${col} < ${v}`;
     case 'lte':
       return `${col} <= ${v}`;
-    case 'exists':
-      return `${col} IS NOT NULL`;
   }
 }
 

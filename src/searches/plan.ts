@@ -90,6 +90,7 @@ export function buildPlan(loaded: LoadedSearch, params: ParamValues | undefined)
 
   let filter: Predicate = { kind: 'and', items: [] };
   const usedSelections = new Set<string>();
+  let conditionParsed = false;
   try {
     const tree = parseCondition(def.detection.condition);
     const refs = referencedSelections(tree, names);
@@ -102,6 +103,7 @@ export function buildPlan(loaded: LoadedSearch, params: ParamValues | undefined)
     check(tree);
     refs.forEach((r) => usedSelections.add(r));
     filter = conditionPredicate(tree, selections);
+    conditionParsed = true;
   } catch (e) {
     if (!(e instanceof ConditionSyntaxError)) throw e;
     at(`condition: ${e.message}`, '/detection/condition');
@@ -200,7 +202,8 @@ export function buildPlan(loaded: LoadedSearch, params: ParamValues | undefined)
   }
   if (plan.valueField && plan.groupBy.some((g) => g.path === plan.valueField!.path)) at(`"${plan.valueField.path}" is both counted and grouped by`, `/${blocks[0]}`, 'field');
 
-  for (const n of names) if (!usedSelections.has(n)) at(`selection "${n}" is used by neither the condition nor a step`, '/detection', n);
+  // Without a parsed condition every selection would look unused: that is one problem, not many.
+  if (conditionParsed) for (const n of names) if (!usedSelections.has(n)) at(`selection "${n}" is used by neither the condition nor a step`, '/detection', n);
   for (const p of Object.keys(declared)) if (!used.has(p)) at(`parameter "${p}" is declared but never used`, '/parameters', p);
   for (const [i, f] of (def.fields ?? []).entries()) field(f, `/fields/${i}`);
 

@@ -69,8 +69,7 @@ function entryPredicate(key: string, raw: Scalar | Scalar[], bind: Bind, report:
   if (all && values.length < 2) report('"all" needs a list of at least two values');
   if (op === 'exists') {
     if (values.length !== 1 || typeof values[0] !== 'boolean') report('"exists" takes true or false');
-    const exists: Predicate = { kind: 'not', item: { kind: 'match', field, op: 'null', value: true, cased: true } };
-    return values[0] === false ? { kind: 'not', item: exists } : exists;
+    return { kind: 'match', field, op: values[0] === false ? 'null' : 'exists', value: true, cased: true };
   }
   const matches = values.map((v) => valueMatch(field, op, v, cased, report));
   return matches.length === 1 ? matches[0]! : { kind: all ? 'and' : 'or', items: matches };
@@ -142,6 +141,7 @@ export function cidrPattern(block: string): string | undefined {
   for (let i = 0; i < 4; i++) {
     const keep = Math.max(0, Math.min(8, bits - i * 8));
     if (keep === 0) {
+      if (octets[i] !== 0) return undefined;
       parts.push('[0-9]{1,3}');
       continue;
     }
