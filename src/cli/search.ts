@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { AuditlineError } from '../errors.js';
 import { defaultStorePath } from '../run/sink-choice.js';
@@ -105,10 +106,29 @@ async function run(args: SearchArgs): Promise<void> {
   }
 }
 
-function exportOne(args: SearchArgs): void {
+async function exportOne(args: SearchArgs): Promise<void> {
   if (!args.to) throw new AuditlineError('AL_CLI_USAGE', `search export needs --to ${EXPORT_TARGETS.join('|')}`);
   const search = findSearch(needName(args), args.dir);
   const def = planOf(search, undefined).definition;
-  const plan = planOf(search, resolveParams(search.name, def, parseParamArgs(args.param)));
-  process.stdout.write(exportSearch(plan, args.to, { location: args.location }));
+  const plan = planOf(search, resolveParams(search.name, def, parseParamArgs(args.param), { partial: true }));
+  const now = Date.now();
+  const range = {
+    location: args.location,
+    sinceMs: args.since === undefined ? undefined : parseInstant(args.since, '--since', now),
+    untilMs: args.until === undefined ? undefined : parseInstant(args.until, '--until', now),
+    locations: args.to === 'sql' && args.location === undefined ? await storeLocations(args) : undefined,
+  };
+  process.stdout.write(exportSearch(plan, args.to, range));
+}
+
+/** The locations of the store, for SQL over all of them; none when there is no store. */
+async function storeLocations(args: SearchArgs): Promise<string[]> {
+  const path = args.store ?? defaultStorePath(args['data-dir']);
+  if (!existsSync(path)) return [];
+  const store = await openSearchStore(path);
+  try {
+    return await store.locations();
+  } finally {
+    store.close();
+  }
 }

@@ -4,9 +4,10 @@ import type { SearchDefinition } from './schema.js';
 
 /**
  * Checks `--param k=v` values against a search's declared parameters and types them. Unknown,
- * missing and ill-typed values are refused before anything runs.
+ * missing and ill-typed values are refused before anything runs. With `partial` (exports), a
+ * parameter left out stays a `{{name}}` placeholder in the output.
  */
-export function resolveParams(name: string, def: SearchDefinition, given: Record<string, string>): ParamValues {
+export function resolveParams(name: string, def: SearchDefinition, given: Record<string, string>, opts: { partial?: boolean } = {}): ParamValues {
   const declared = def.parameters ?? {};
   const out: ParamValues = {};
   for (const key of Object.keys(given)) {
@@ -19,7 +20,7 @@ export function resolveParams(name: string, def: SearchDefinition, given: Record
     const raw = given[key];
     if (raw === undefined) {
       if (decl.default !== undefined) out[key] = decl.default;
-      else if (decl.required !== false) throw new AuditlineError('AL_SEARCH_PARAM', `${name}: parameter "${key}" is required: ${decl.description}`);
+      else if (decl.required !== false && !opts.partial) throw new AuditlineError('AL_SEARCH_PARAM', `${name}: parameter "${key}" is required: ${decl.description}`);
       continue;
     }
     if (decl.type === 'integer') {
