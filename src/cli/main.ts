@@ -3,21 +3,32 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AuditlineError, exitCodeOf } from '../errors.js';
-import { esCommand } from './es.js';
-import { detectCommand } from './detect.js';
-import { exportCommand } from './export.js';
-import { hashCommand } from './hash.js';
-import { ingestCommand } from './ingest.js';
-import { searchCommand } from './search.js';
-import { serveCommand } from './serve.js';
-import { validateCommand } from './validate.js';
+import type { CommandModule } from 'yargs';
 
-/** Every command, one file each. */
-const COMMANDS = [ingestCommand, serveCommand, exportCommand, validateCommand, hashCommand, esCommand, searchCommand, detectCommand];
+/**
+ * Every command, one file each, loaded only when it is the one run: `serve` brings an HTTP stack
+ * and metrics, `es` the Elasticsearch client; loading them all made every `ingest` ~20 MB bigger.
+ */
+const COMMANDS: Record<string, () => Promise<CommandModule<object, never>>> = {
+  ingest: async () => (await import('./ingest.js')).ingestCommand as never,
+  serve: async () => (await import('./serve.js')).serveCommand as never,
+  export: async () => (await import('./export.js')).exportCommand as never,
+  validate: async () => (await import('./validate.js')).validateCommand as never,
+  hash: async () => (await import('./hash.js')).hashCommand as never,
+  es: async () => (await import('./es.js')).esCommand as never,
+  search: async () => (await import('./search.js')).searchCommand as never,
+  detect: async () => (await import('./detect.js')).detectCommand as never,
+};
+
+/** The commands to register: the one named first on the command line, or all of them (help, a typo). */
+async function commandsFor(argv: string[]): Promise<CommandModule<object, never>[]> {
+  const named = argv[0] === undefined ? undefined : COMMANDS[argv[0]];
+  return named ? [await named()] : Promise.all(Object.values(COMMANDS).map((load) => load()));
+}
 
 async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv).scriptName('auditline').strict().demandCommand(1, 'name a command').recommendCommands().help();
-  for (const command of COMMANDS) cli = cli.command(command as never);
+  for (const command of await commandsFor(argv)) cli = cli.command(command);
   await cli
     .fail((message, error) => {
       if (error) throw error;

@@ -63,3 +63,25 @@ export class ByteBudget {
     if (this.used > this.highWater) this.highWater = this.used;
   }
 }
+
+/** A plain counting semaphore: at most `size` holders at once, the rest wait in order. */
+export class Slots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  acquire(): Promise<void> {
+    if (this.used < this.size) {
+      this.used++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.used--;
+  }
+}

@@ -74,6 +74,15 @@ export interface SourceResult extends Tally {
   lines?: LineOutcome[];
 }
 
+export interface EndOptions {
+  /**
+   * Cut the write as soon as this source's last batch joins it, instead of waiting for size or the
+   * maximum wait. Default true: a request or a follower's read is answered at once. A batch run
+   * passes false for all but its last input, so a folder of small files still makes full writes.
+   */
+  flush?: boolean;
+}
+
 /** One input feeding the engine: a file, stdin, a request body. */
 export interface SourceInput {
   readonly name: string;
@@ -85,7 +94,7 @@ export interface SourceInput {
    * No more input. Resolves when every line pushed is durably accounted for (stored, dead-lettered,
    * a duplicate or filtered), with the source's exact counts; rejects if any of it was not.
    */
-  end(): Promise<SourceResult>;
+  end(options?: EndOptions): Promise<SourceResult>;
 }
 
 export interface EngineStats {

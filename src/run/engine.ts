@@ -2,7 +2,7 @@ import { AuditlineError } from '../errors.js';
 import type { Rejected, StoredEvent, TransformedBatch } from '../model/records.js';
 import { SinkError, type EventOutcome } from '../sinks/sink.js';
 import type { InputChunk } from '../sources/file.js';
-import { ByteBudget } from './byte-budget.js';
+import { ByteBudget, Slots } from './byte-budget.js';
 import {
   DEFAULT_MAX_IN_FLIGHT_BYTES,
   DEFAULT_WRITE_POLICY,
@@ -31,6 +31,8 @@ interface SourceState {
   queue: { bytes: number; result?: TransformedBatch }[];
   outstanding: number;
   ended: boolean;
+  /** Cut the write as soon as the ended source's last batch has joined it */
+  flushOnEnd?: boolean;
   failure?: unknown;
   finish?: { resolve: (t: SourceResult) => void; reject: (e: unknown) => void };
   /** Outcomes of lines that did not end filtered, by line number, when asked for */
@@ -52,15 +54,22 @@ export function openEngine(opts: EngineOptions): Engine {
   const policy: WritePolicy = { ...DEFAULT_WRITE_POLICY, ...opts.writes };
   const retry = opts.retry ?? DEFAULT_RETRY;
   // A source waiting for room while the sink is idle: the waiting events are all there is to write.
-  const budget = new ByteBudget(opts.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES, () => {
-    if (writesQueued === 0) cut();
-  });
+  const budget = new ByteBudget(opts.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES, () => cutIfStalled());
   const pending = new SinkBatch<Ticket>(policy);
+  /**
+   * Input is read no further ahead than the transform can take: the bound's bytes then hold events
+   * on their way to the sink, so one write commits while the next fills. Reading up to the whole
+   * bound ahead left it full of raw chunks, and the transform idle while the store committed
+   * (200k lines, two workers: 23.7 s against 15.1 s).
+   */
+  const transformSlots = new Slots(opts.pool.capacity);
   const acknowledged = emptyTally();
   const { pool, sink, deadLetter, redactor } = opts;
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
   let writesQueued = 0;
+  /** Input bytes of the batches waiting in `pending` for the next write */
+  let pendingBytes = 0;
   let failure: unknown;
   let closing = false;
   let outstanding = 0;
@@ -82,26 +91,41 @@ export function openEngine(opts: EngineOptions): Engine {
     }
   };
 
-  const cut = () => {
+  function cut(): void {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (pending.empty) return;
     const taken = pending.take();
+    pendingBytes = 0;
     writesQueued++;
     writing = writing.then(async () => {
       await writeOut(taken.events, taken.segments);
       writesQueued--;
-      if (writesQueued === 0 && budget.contended) cut();
+      cutIfStalled();
     });
-  };
+  }
+
+  /**
+   * A source waits for room, no write is running and every byte in flight waits in `pending`:
+   * nothing but a write can free room, so it is cut now, however small. Cutting whenever a source
+   * waits would cut writes of a few thousand events while the transform still holds most of the
+   * bound, and DuckDB takes those through its WAL (200k lines: 286-5,468 events a write, +25% CPU).
+   */
+  function cutIfStalled(): void {
+    if (budget.contended && writesQueued === 0 && pendingBytes >= budget.inFlight) cut();
+  }
 
   const admit = (ticket: Ticket) => {
     if (ticket.batch.rejects.length > 0) deadLetter.write(ticket.batch.rejects);
     const lines = ticket.source.lines;
     if (lines) for (const r of ticket.batch.rejects) lines.set(r.line, { status: 'dead_lettered', code: r.code, reason: r.reason });
     pending.add(ticket, ticket.batch.events);
-    if (closing || pending.full() || (budget.contended && writesQueued === 0)) cut();
-    else timer ??= setTimeout(cut, policy.maxWaitMs);
+    pendingBytes += ticket.bytes;
+    if (closing || pending.full()) cut();
+    else {
+      timer ??= setTimeout(cut, policy.maxWaitMs);
+      cutIfStalled();
+    }
   };
 
   const drainQueue = (src: SourceState) => {
@@ -109,6 +133,7 @@ export function openEngine(opts: EngineOptions): Engine {
       const { bytes, result } = src.queue.shift()!;
       admit({ source: src, batch: result!, bytes });
     }
+    if (src.ended && src.flushOnEnd && src.queue.length === 0) cut();
   };
 
   const settle = (ticket: Ticket, tally: Tally | undefined, error?: unknown) => {
@@ -144,20 +169,23 @@ export function openEngine(opts: EngineOptions): Engine {
     const results = segments.map(({ owner, start, count }) => {
       const tally = tallyOfBatch(owner.batch);
       const lines = owner.source.lines;
+      // Counted in Maps, copied to the tally once: a fresh record per batch gaining keys one by
+      // one cost ~2.6 us an event on the main thread (200k lines, two workers).
+      const byLocation = new Map<string, number>();
+      const byAction = new Map<string, number>();
       let error: unknown;
       for (let i = start; i < start + count; i++) {
         const event = events[i]!;
         const outcome = outcomes[i]!;
         if (outcome.status === 'committed') {
           tally.eventsIndexed++;
-          tally.byLocation[event.location] = (tally.byLocation[event.location] ?? 0) + 1;
-          tally.byAction[event.action] = (tally.byAction[event.action] ?? 0) + 1;
+          byLocation.set(event.location, (byLocation.get(event.location) ?? 0) + 1);
+          byAction.set(event.action, (byAction.get(event.action) ?? 0) + 1);
           lines?.set(event.line, INDEXED);
         } else if (outcome.status === 'duplicate') {
           tally.duplicatesSkipped++;
           lines?.set(event.line, DUPLICATE_LINE);
-        }
-        else if (outcome.retriable && opts.onRetriesExhausted === 'fail') {
+        } else if (outcome.retriable && opts.onRetriesExhausted === 'fail') {
           error ??= new SinkError(`${sink.name} refused an event after ${retry.maxAttempts} tries: ${outcome.code}: ${outcome.reason}`, { retriable: true });
         } else {
           const reject = sinkRejectOf(event, outcome, sink.name, redactor, tally.redactions);
@@ -167,6 +195,8 @@ export function openEngine(opts: EngineOptions): Engine {
           tally.deadLetteredBy.sink_rejected = (tally.deadLetteredBy.sink_rejected ?? 0) + 1;
         }
       }
+      for (const [k, n] of byLocation) tally.byLocation[k] = n;
+      for (const [k, n] of byAction) tally.byAction[k] = n;
       return { ticket: owner, tally, error };
     });
     try {
@@ -220,13 +250,16 @@ export function openEngine(opts: EngineOptions): Engine {
           if (closing || src.ended) throw new AuditlineError('AL_INTERNAL', `input pushed to ${closing ? 'a closed engine' : `ended source ${name}`}`);
           const bytes = bytesOf(input);
           await budget.acquire(bytes);
-          enqueue(bytes, transformOnceMore(input));
+          await transformSlots.acquire();
+          enqueue(bytes, transformOnceMore(input).finally(() => transformSlots.release()));
         },
         damage(d) {
           enqueue(0, damageBatch(name, d, redactor));
         },
-        end() {
+        end(options = {}) {
           src.ended = true;
+          src.flushOnEnd = options.flush ?? true;
+          if (src.flushOnEnd && src.queue.length === 0) cut();
           return new Promise<SourceResult>((resolve, reject) => {
             src.finish = { resolve, reject };
             if (src.outstanding === 0) finishSource(src);

@@ -1,4 +1,4 @@
-import { STORED_FIELDS, type StoredEvent } from '../model/fields.js';
+import { compileFromTable, STORED_FIELDS, type StoredEvent } from '../model/fields.js';
 
 /**
  * Events as they cross from a worker thread: every text field of every event joined into
@@ -54,25 +54,32 @@ export function packEvents(events: readonly StoredEvent[]): PackedEvents {
   return { count: n, ids, text: parts.join(''), lengths, numbers, flags };
 }
 
+type ReadEvent = (id: string, text: () => string | null, num: () => number, flag: () => boolean) => StoredEvent;
+
+/** One object literal per event, values read in table order (model/fields.ts compileFromTable). */
+const readEvent = compileFromTable<ReadEvent>(
+  ['id', 'text', 'num', 'flag'],
+  (f) => `${f.key}: ${f.key === 'id' ? 'id' : f.kind === 'text' || f.kind === 'optionalText' ? 'text()' : f.kind === 'boolean' ? 'flag()' : 'num()'}`,
+  (parts) => `return { ${parts.join(', ')} };`,
+);
+
 export function unpackEvents(p: PackedEvents): StoredEvent[] {
   const out: StoredEvent[] = new Array<StoredEvent>(p.count);
   const { text, lengths, numbers, flags } = p;
   let at = 0;
-  for (let i = 0; i < p.count; i++) {
-    // Properties are added in the same order for every event, so all share one hidden class.
-    const e: Values = { id: p.ids[i]! };
-    for (let f = 0; f < T; f++) {
-      const len = lengths[i * T + f]!;
-      if (len === NULL_LENGTH) e[TEXT_FIELDS[f]!] = null;
-      else {
-        e[TEXT_FIELDS[f]!] = text.slice(at, at + len);
-        at += len;
-      }
-    }
-    for (let f = 0; f < N; f++) e[NUMBER_FIELDS[f]!] = numbers[i * N + f]!;
-    for (let f = 0; f < B; f++) e[FLAG_FIELDS[f]!] = flags[i * B + f] === 1;
-    out[i] = e as StoredEvent;
-  }
+  let t = 0;
+  let n = 0;
+  let b = 0;
+  const nextText = (): string | null => {
+    const len = lengths[t++]!;
+    if (len === NULL_LENGTH) return null;
+    const s = text.slice(at, at + len);
+    at += len;
+    return s;
+  };
+  const nextNumber = () => numbers[n++]!;
+  const nextFlag = () => flags[b++] === 1;
+  for (let i = 0; i < p.count; i++) out[i] = readEvent(p.ids[i]!, nextText, nextNumber, nextFlag);
   return out;
 }
 

@@ -80,7 +80,7 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
   const finished: Promise<void>[] = [];
   let failure: unknown;
   try {
-    for (const source of sources) {
+    for (const [index, source] of sources.entries()) {
       const input = engine.source(source.name);
       const onBytes = (n: number) => {
         bytesRead += n;
@@ -94,7 +94,7 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
         opts.onProgress?.({ bytesRead, bytesTotal, linesRead: engine.stats().acknowledged.linesRead });
       }
       finished.push(
-        input.end().then(
+        input.end({ flush: index === sources.length - 1 }).then(
           (tally) => addSource(summary, source.name, tally),
           (e: unknown) => {
             failure ??= e;
@@ -102,7 +102,6 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
         ),
       );
     }
-    engine.flush();
     await Promise.all(finished);
     if (failure) throw failure;
   } finally {

@@ -1,6 +1,5 @@
 import { openDeadLetter, type DeadLetterSink } from '../sinks/dead-letter.js';
 import { openDuckDbSink } from '../sinks/duckdb/sink.js';
-import { openElasticsearchSink, resolveElasticsearchConfig } from '../sinks/elasticsearch/index.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
 import type { EventSink } from '../sinks/sink.js';
 
@@ -35,6 +34,8 @@ export function localOutputsOf(choice: SinkChoice): { storeName: string; dlqPath
 export async function openChosenSink(choice: SinkChoice): Promise<EventSink> {
   if (choice.out !== undefined) return openNdjsonSink(choice.out);
   if (choice.es !== undefined || choice.esConfig !== undefined) {
+    // Loaded only when asked for: the Elasticsearch client and its HTTP stack add ~20 MB to every run.
+    const { openElasticsearchSink, resolveElasticsearchConfig } = await import('../sinks/elasticsearch/index.js');
     const es = resolveElasticsearchConfig({ url: choice.es, file: choice.esConfig, env: choice.env });
     return openElasticsearchSink(es, { setup: choice.esSetup });
   }

@@ -9,6 +9,8 @@ export interface TransformPool {
   transform(input: InputChunk, alone?: boolean): Promise<TransformedBatch>;
   /** Worker threads started to replace one that died. */
   readonly restarts: number;
+  /** Batches it works on at once; the engine reads no further ahead than this. */
+  readonly capacity: number;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export function createTransformPool(opts: PoolOptions): TransformPool {
       get restarts() {
         return pool.restarts;
       },
+      capacity: pool.capacity,
       close: () => pool.terminate(),
     };
   }
@@ -37,6 +40,7 @@ export function createTransformPool(opts: PoolOptions): TransformPool {
     // Synchronous on this thread; a throw becomes a rejected promise like a worker's failure.
     transform: async (input) => transform(lineBatchOf(input, opts.maxLineBytes)),
     restarts: 0,
+    capacity: 1,
     close: async () => undefined,
   };
 }

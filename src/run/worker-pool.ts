@@ -35,6 +35,8 @@ export interface WorkerPool {
   transform(input: InputChunk, alone?: boolean): Promise<TransformedBatch>;
   /** Threads started to replace one that died. */
   readonly restarts: number;
+  /** Batches the threads hold at once. */
+  readonly capacity: number;
   terminate(): Promise<void>;
 }
 
@@ -58,6 +60,12 @@ const WORKER_HEAP_MB = 128;
  * but 10% more CPU (more scavenges). The old-generation cap made no difference at 64 or 128.
  */
 const WORKER_YOUNG_MB = 16;
+
+/**
+ * Batches a thread holds at once: one running, one waiting, so it never idles between messages.
+ * The rest wait on the main thread as the bytes they are, not as copies in a thread's queue.
+ */
+const BATCHES_PER_THREAD = 2;
 
 interface Waiting {
   resolve: (r: TransformedBatch) => void;
@@ -124,7 +132,7 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
   const slotFor = (alone: boolean): Slot | undefined => {
     let best: Slot | undefined;
     for (const s of slots) {
-      if (s.alone || (alone && s.waiting.size > 0)) continue;
+      if (s.alone || (alone && s.waiting.size > 0) || s.waiting.size >= BATCHES_PER_THREAD) continue;
       if (!best || s.waiting.size < best.waiting.size) best = s;
     }
     return best;
@@ -156,6 +164,7 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
     get restarts() {
       return restarts;
     },
+    capacity: count * BATCHES_PER_THREAD,
     async terminate() {
       closing = true;
       await Promise.all(slots.map((s) => s.worker.terminate()));

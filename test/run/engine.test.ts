@@ -168,10 +168,11 @@ describe('the engine', () => {
     expect(b.deadLetteredBy.internal_error).toBe(5);
     expect(b.linesRead).toBe(5);
     expect(c.eventsIndexed).toBeGreaterThan(0);
-    // The first crash takes all three batches with it; each is retried alone, and only the one that
-    // crashes again is dead-lettered: two restarts, three retries.
+    // One thread holds two batches: the first crash takes both with it; each is retried alone, and
+    // only the one that crashes again is dead-lettered. The third batch waits for room, never on a
+    // dead thread: two restarts, two retries.
     expect(stats.workerRestarts).toBe(2);
-    expect(stats.transformRetries).toBe(3);
+    expect(stats.transformRetries).toBe(2);
     const internal = deadLetters(dlq).filter((d) => d.code === 'internal_error');
     expect(internal.map((d) => d.line)).toEqual([1, 2, 3, 4, 5]);
     expect((await storedIds(store)).length).toBe(a.eventsIndexed + c.eventsIndexed);
@@ -232,5 +233,32 @@ describe('the engine', () => {
     const r = await src.end();
     await engine.close();
     expect(r.lines?.map((l) => l.status)).toEqual(['indexed', 'dead_lettered', 'filtered', 'duplicate']);
+  });
+});
+
+describe('the engine, when a source ends', () => {
+  it('writes its last events at once instead of waiting for size or the maximum wait', async () => {
+    const dir = tempDir();
+    const { engine } = await openTestEngine(dir, { writes: { maxWaitMs: 600_000 } });
+    const src = engine.source('request');
+    await src.push(batchOf('request', LINES.slice(0, 3)));
+    const outcome = await Promise.race([src.end(), sleep(20_000).then(() => 'still waiting' as const)]);
+    await engine.close();
+    expect(outcome).toMatchObject({ linesRead: 3, eventsIndexed: 3 });
+  });
+
+  it('leaves its events for a fuller write when asked (a batch run between files)', async () => {
+    const dir = tempDir();
+    const { engine } = await openTestEngine(dir, { writes: { maxWaitMs: 600_000 } });
+    const first = engine.source('a.log');
+    await first.push(batchOf('a.log', LINES.slice(0, 3)));
+    const firstDone = first.end({ flush: false });
+    const second = engine.source('b.log');
+    await second.push(batchOf('b.log', LINES.slice(3, 6)));
+    const [a, b] = await Promise.all([firstDone, second.end()]);
+    const writes = engine.stats().writes;
+    await engine.close();
+    expect(a.eventsIndexed + b.eventsIndexed).toBe(6);
+    expect(writes).toBe(1);
   });
 });

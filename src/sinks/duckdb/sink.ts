@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { StoredEvent } from '../../model/records.js';
-import { STORED_FIELDS } from '../../model/fields.js';
+import { compileFromTable, type StoredField } from '../../model/fields.js';
 import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type EventSink } from '../sink.js';
 import { createTableSql, tableOf } from './schema.js';
 
@@ -142,22 +142,26 @@ function micros(ms: number): bigint {
   return BigInt(Math.round(ms * 1000));
 }
 
-type Append = (a: DuckDBAppender, value: unknown) => void;
-
-/** One appender call per field kind of the table (model/fields.ts). */
-const APPEND_BY_KIND: Record<(typeof STORED_FIELDS)[number]['kind'], Append> = {
-  text: (a, v) => a.appendVarchar(v as string),
-  optionalText: (a, v) => (v === null ? a.appendNull() : a.appendVarchar(v as string)),
-  epochMillis: (a, v) => a.appendTimestampTZ(new DuckDBTimestampTZValue(micros(v as number))),
-  integer: (a, v) => a.appendInteger(v as number),
-  boolean: (a, v) => a.appendBoolean(v as boolean),
+/** The appender call of each field kind, as code over the event `e` (model/fields.ts compileFromTable). */
+const APPEND_BY_KIND: Record<StoredField['kind'], (key: string) => string> = {
+  text: (k) => `a.appendVarchar(e.${k});`,
+  optionalText: (k) => `if (e.${k} === null) a.appendNull(); else a.appendVarchar(e.${k});`,
+  epochMillis: (k) => `a.appendTimestampTZ(timestamp(e.${k}));`,
+  integer: (k) => `a.appendInteger(e.${k});`,
+  boolean: (k) => `a.appendBoolean(e.${k});`,
 };
 
-/** In column order; test/e2e/ingest.test.ts checks every column against the event JSON. */
-const APPENDERS = STORED_FIELDS.map((f) => ({ key: f.key, append: APPEND_BY_KIND[f.kind] }));
+type AppendRow = (a: DuckDBAppender, e: StoredEvent, timestamp: (ms: number) => DuckDBTimestampTZValue) => void;
+
+/** One row per event, in column order; test/e2e/ingest.test.ts checks every column against the event JSON. */
+const appendCompiled = compileFromTable<AppendRow>(
+  ['a', 'e', 'timestamp'],
+  (f) => APPEND_BY_KIND[f.kind](f.key),
+  (parts) => `${parts.join('\n')}\na.endRow();`,
+);
+
+const timestampOf = (ms: number) => new DuckDBTimestampTZValue(micros(ms));
 
 function appendRow(a: DuckDBAppender, event: StoredEvent): void {
-  const values = event as unknown as Record<string, unknown>;
-  for (const { key, append } of APPENDERS) append(a, values[key]);
-  a.endRow();
+  appendCompiled(a, event, timestampOf);
 }
