@@ -1,11 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
-import { LineCounter, parseDocument } from 'yaml';
-import { AuditlineError, ConfigError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { pipelineJsonSchema, type PipelineConfig } from './pipeline-schema.js';
-import { lineOfPointer } from './yaml-locate.js';
+import { readConfigText, parseLocatedYaml } from './yaml-file.js';
 
 /** The folder of bundled pipelines, found from this file so the CLI works from any directory. */
 export const BUNDLED_PIPELINES_DIR = fileURLToPath(new URL('../../pipelines', import.meta.url));
@@ -22,25 +21,11 @@ const validatePipelineShape = ajv.compile<PipelineConfig>(pipelineJsonSchema);
 
 /** Parses and validates one pipeline file, purely: no network, nothing built yet. */
 export function loadPipelineFile(file: string): LoadedPipeline {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new AuditlineError('AL_CONFIG_NOT_FOUND', `cannot read pipeline file: ${(cause as Error).message}`, { file }, { cause });
-  }
-  return parsePipeline(text, file);
+  return parsePipeline(readConfigText(file, 'pipeline file'), file);
 }
 
 export function parsePipeline(text: string, file: string): LoadedPipeline {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = counter.linePos(yamlError.pos[0]);
-    throw new ConfigError(`YAML syntax: ${yamlError.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col });
-  }
-  const value: unknown = doc.toJS();
-  const lineOf = (pointer: string, key?: string) => lineOfPointer(doc, counter, pointer, key);
+  const { value, lineOf } = parseLocatedYaml(text, file);
   if (!validatePipelineShape(value)) {
     const errors = validatePipelineShape.errors ?? [];
     // The first error leads (with its line); the rest are listed so one run shows every problem.

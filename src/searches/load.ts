@@ -2,10 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { LineCounter, parseDocument } from 'yaml';
-import { lineOfPointer } from '../config/yaml-locate.js';
 import { AuditlineError } from '../errors.js';
 import { searchJsonSchema, type SearchDefinition } from './schema.js';
+import { locateYaml } from '../config/yaml-file.js';
 
 /** The folder of bundled searches, found from this file so the CLI works from any directory. */
 export const BUNDLED_SEARCHES_DIR = fileURLToPath(new URL('../../searches', import.meta.url));
@@ -44,17 +43,14 @@ export function slugOf(file: string): string {
 
 /** Parses and checks the shape of one search, purely; every problem is collected, none thrown. */
 export function parseSearch(text: string, file: string): LoadedSearch {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
-  const lineOf = (pointer: string, key?: string) => lineOfPointer(doc, counter, pointer, key);
+  const { value, syntaxErrors, lineOf } = locateYaml(text);
   const name = slugOf(file);
   const issues: SearchIssue[] = [];
   if (!SLUG.test(name)) issues.push({ file, line: 1, message: `file name "${basename(file)}" is not a slug (lower-case words joined by "-")` });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) issues.push({ file, line: counter.linePos(e.pos[0]).line, message: `YAML syntax: ${e.message.split('\n')[0]}` });
+  if (syntaxErrors.length > 0) {
+    for (const e of syntaxErrors) issues.push({ file, line: e.line, message: e.message });
     return { name, file, definition: undefined, lineOf, issues };
   }
-  const value: unknown = doc.toJS();
   if (!validateShape(value)) {
     for (const e of validateShape.errors ?? []) {
       const unknownKey = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : undefined;

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv, type JSONSchemaType } from 'ajv';
-import { LineCounter, parseDocument } from 'yaml';
-import { lineOfPointer } from '../config/yaml-locate.js';
 import { AuditlineError, ConfigError } from '../errors.js';
 import { Secret } from '../secrets/secret.js';
 import { DEFAULT_ES_VERSION, DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type ServeLimits, type ServeOptions } from './options.js';
+import { readConfigText, parseLocatedYaml } from '../config/yaml-file.js';
 
 /** The `serve --config` file. Every key optional; unknown keys rejected with their file:line. */
 export interface ServeConfigFile {
@@ -72,34 +70,22 @@ export interface LoadedServeConfig {
 
 /** Reads and validates the file, purely (nothing is opened or bound). Paths in it are relative to the file. */
 export function loadServeConfig(file: string): LoadedServeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new AuditlineError('AL_CONFIG_NOT_FOUND', `cannot read serve configuration: ${(cause as Error).message}`, { file }, { cause });
-  }
-  return parseServeConfig(text, file);
+  return parseServeConfig(readConfigText(file, 'serve configuration'), file);
 }
 
 export function parseServeConfig(text: string, file: string): LoadedServeConfig {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = counter.linePos(yamlError.pos[0]);
-    throw new ConfigError(`YAML syntax: ${yamlError.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col });
-  }
-  const value: unknown = doc.toJS() ?? {};
+  const located = parseLocatedYaml(text, file);
+  const value: unknown = located.value ?? {};
   if (!validate(value)) {
     const described = (validate.errors ?? []).map((e) => {
       const unknownKey = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : undefined;
-      return { line: lineOfPointer(doc, counter, e.instancePath, unknownKey), text: unknownKey ? `unknown key "${unknownKey}"` : `${e.instancePath || '/'} ${e.message}` };
+      return { line: located.lineOf(e.instancePath, unknownKey), text: unknownKey ? `unknown key "${unknownKey}"` : `${e.instancePath || '/'} ${e.message}` };
     });
     described.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     const [first, ...rest] = described;
     throw new ConfigError(`${first?.text ?? 'invalid configuration'}${rest.map((d) => `\n  line ${d.line ?? '?'}: ${d.text}`).join('')}`, { file, line: first?.line });
   }
-  if (value.store && value.out) throw new ConfigError('store and out are exclusive: events go to one place', { file, line: lineOfPointer(doc, counter, '', 'out') });
+  if (value.store && value.out) throw new ConfigError('store and out are exclusive: events go to one place', { file, line: located.lineOf('', 'out') });
   const base = dirname(resolve(file));
   const path = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
   const config: ServeConfigFile = {

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import { LineCounter, parseDocument } from 'yaml';
-import { lineOfPointer } from '../../config/yaml-locate.js';
 import { AuditlineError, ConfigError } from '../../errors.js';
 import { Secret } from '../../secrets/secret.js';
+import { parseLocatedYaml } from '../../config/yaml-file.js';
 
 /**
  * The Elasticsearch loader's configuration: which cluster holds which locations, how data streams
@@ -155,15 +154,7 @@ export function loadElasticsearchConfig(file: string, env: NodeJS.ProcessEnv = p
 
 /** Validates the text of an `--es-config` file, purely: every problem names its file and line. */
 export function parseElasticsearchConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ElasticsearchConfig {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = counter.linePos(yamlError.pos[0]);
-    throw new ConfigError(`YAML syntax: ${yamlError.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col });
-  }
-  const lineOf = (pointer: string, key?: string) => lineOfPointer(doc, counter, pointer, key);
-  const value: unknown = doc.toJS();
+  const { value, lineOf } = parseLocatedYaml(text, file);
   if (!validateShape(value)) throw shapeError(validateShape.errors ?? [], file, lineOf);
 
   const fail = (message: string, pointer: string, key?: string): never => {
