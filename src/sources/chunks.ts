@@ -3,7 +3,7 @@ import { DEFAULT_MAX_LINE_BYTES, LineSplitter, oversizedHead, type LineBatch, ty
 /**
  * Newline-aligned bytes of one source, as they cross to a worker thread: the reading
  * thread only looks for newline bytes (no decoding, no string per line), the worker
- * decodes and splits. `bytes` owns its memory, so it can be transferred, not copied.
+ * decodes and splits. `bytes` owns its memory; a worker gets a copy, so the engine can retry the batch.
  */
 export interface ByteChunk {
   kind: 'bytes';
@@ -125,7 +125,7 @@ export class ByteChunker {
   }
 
   private emit(parts: Buffer[], last: boolean): ByteChunk {
-    // A fresh buffer: read-stream chunks may share pooled memory, which cannot be transferred.
+    // One buffer of its own: the reads it spans are joined, and no pooled read-stream memory stays referenced.
     const bytes = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
     let at = 0;
     for (const p of parts) {

@@ -7,8 +7,8 @@ import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type Ev
 import { createTableSql, tableOf } from './schema.js';
 
 /**
- * Measured with `node dist/bench/duckdb-load.js` (ARCHITECTURE.md, "Memory and loading DuckDB"),
- * which passes other values to compare them.
+ * Measured with `npm run bench:build && node bench/dist/bench/duckdb-load.js`, which passes other
+ * values to compare them (docs/decisions/2026-11-duckdb-loading.md).
  */
 export interface DuckDbTuning {
   /**
