@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { aggregate, fieldResolver, matches, shownHit, sortHits, type StoredHit } from './fake-es-search.js';
 
 /**
  * A local HTTP server answering the Elasticsearch APIs auditline uses, with Elasticsearch's
  * response shapes and the `X-Elastic-Product` header the official client checks: `GET /`, `_bulk`,
- * `_index_template`, `_component_template`, `_ilm/policy`, `_data_stream`, `_rollover`, `_search`.
+ * `_index_template`, `_component_template`, `_ilm/policy`, `_data_stream`, `_rollover`, `_search`
+ * (queries, sorting, `search_after` and aggregations computed over what it stored: fake-es-search.ts).
  * It stores what it accepts (per data stream, with backing indices so a rollover can be simulated),
  * records what it received, and misbehaves on demand (`fault`).
  */
@@ -71,9 +73,8 @@ function matchesPattern(pattern: string, name: string): boolean {
   return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
 }
 
-function valueAt(doc: Record<string, unknown>, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), doc);
-}
+/** `index.max_result_window`'s default: from + size of one search may not exceed it. */
+const MAX_RESULT_WINDOW = 10_000;
 
 export async function startFakeEs(): Promise<FakeEs> {
   const streams = new Map<string, Stream>();
@@ -144,32 +145,43 @@ export async function startFakeEs(): Promise<FakeEs> {
     return { errors: out.some((o) => (o as { create: { error?: unknown } }).create.error !== undefined), took: 1, items: out };
   };
 
+  /** The document mapping a stream's template composes (what `es setup` installed), for reading fields as Elasticsearch does. */
+  const mappingOf = (stream: Stream): Record<string, unknown> | undefined => {
+    const t = indexTemplates.get(stream.template);
+    if (!t) return undefined;
+    const parts = [...((t.composed_of as string[] | undefined) ?? []).map((c) => (componentTemplates.get(c)?.template as { mappings?: Record<string, unknown> } | undefined)?.mappings), (t.template as { mappings?: Record<string, unknown> } | undefined)?.mappings];
+    const properties = Object.assign({}, ...parts.map((m) => (m?.properties as object | undefined) ?? {})) as Record<string, unknown>;
+    return Object.keys(properties).length > 0 ? { properties } : undefined;
+  };
+
   const search = (target: string, body: Record<string, unknown>, query: URLSearchParams) => {
-    const names = target.split(',').flatMap((t) => (t.includes('*') ? [...streams.keys()].filter((s) => matchesPattern(t, s)) : [t]));
+    const names = [...new Set(target.split(',').flatMap((t) => (t.includes('*') ? [...streams.keys()].filter((s) => matchesPattern(t, s)) : [t])))];
     const missing = names.filter((n) => !streams.has(n));
     if (missing.length > 0 && query.get('ignore_unavailable') !== 'true') return { status: 404, body: errorBody(404, 'index_not_found_exception', `no such index [${missing[0]}]`) };
-    let hits = names.flatMap((n) => (streams.get(n)?.backing ?? []).flatMap((b, g) => [...b].map(([id, source]) => ({ _index: backingName(n, g + 1), _id: id, _source: source }))));
-    hits = hits.filter((h) => matches(h, body.query as Record<string, unknown> | undefined));
-    const sort = body.sort as Record<string, string>[] | undefined;
-    if (sort) {
-      const keys = sort.map((s) => Object.keys(s)[0]!);
-      const keyOf = (h: (typeof hits)[number]) => keys.map((k) => (k === '_id' ? h._id : valueAt(h._source, k === '@timestamp' ? '@timestamp' : k)) as string);
-      hits.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
-      const after = body.search_after as string[] | undefined;
-      if (after) hits = hits.filter((h) => compareKeys(keyOf(h), after) > 0);
-      hits = hits.map((h) => ({ ...h, sort: keyOf(h) }));
-    }
-    const total = hits.length;
+    const present = names.filter((n) => streams.has(n));
+    const mappings = new Set(present.map((n) => JSON.stringify(mappingOf(streams.get(n)!) ?? null)));
+    // Streams of one template share a mapping; searching streams mapped differently is not something auditline does.
+    if (mappings.size > 1) throw new Error(`fake-es: streams ${present.join(',')} have different mappings`);
+    const fields = fieldResolver(present.length > 0 ? mappingOf(streams.get(present[0]!)!) : undefined);
+    const stored: StoredHit[] = present.flatMap((n) => streams.get(n)!.backing.flatMap((b, g) => [...b].map(([id, source]) => ({ _index: backingName(n, g + 1), _id: id, _source: source }))));
+    const matched = stored.filter((h) => matches(h, body.query as Record<string, unknown> | undefined, fields));
+    const sorted = sortHits(matched, body.sort, body.search_after as unknown[] | undefined, fields);
+    const total = sorted.length;
     const size = typeof body.size === 'number' ? body.size : 10;
-    const aggregations = aggregate(hits.map((h) => h._source), body.aggs as Record<string, Record<string, { field: string; size?: number }>> | undefined);
-    const page = hits.slice(0, size).map((h) => (body._source === false ? { _index: h._index, _id: h._id, _score: null, ...('sort' in h ? { sort: h.sort } : {}) } : { ...h, _score: null }));
+    if (size + (typeof body.from === 'number' ? body.from : 0) > MAX_RESULT_WINDOW) return { status: 400, body: errorBody(400, 'illegal_argument_exception', `Result window is too large, from + size must be less than or equal to: [${MAX_RESULT_WINDOW}] but was [${size}].`) };
+    const aggs = body.aggs ?? body.aggregations;
+    // Aggregations see every matching document, whatever page of hits is returned.
+    const aggregations = aggs ? aggregate(matched, aggs as Record<string, Record<string, unknown>>, fields) : undefined;
+    const page = sorted.slice(0, size).map((h) => shownHit(h, body._source));
+    const track = body.track_total_hits;
+    const shownTotal = track === false ? undefined : track === true || total <= MAX_RESULT_WINDOW ? { value: total, relation: 'eq' } : { value: MAX_RESULT_WINDOW, relation: 'gte' };
     return {
       status: 200,
       body: {
         took: 1,
         timed_out: false,
         _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
-        hits: { ...(body.track_total_hits === false ? {} : { total: { value: total, relation: 'eq' } }), max_score: null, hits: page },
+        hits: { ...(shownTotal ? { total: shownTotal } : {}), max_score: null, hits: page },
         ...(aggregations ? { aggregations } : {}),
       },
     };
@@ -214,7 +226,8 @@ export async function startFakeEs(): Promise<FakeEs> {
         return { status: 200, body: { acknowledged: true } };
       }
       const found = [...streams].filter(([n]) => matchesPattern(name || '*', n));
-      if (found.length === 0) return { status: 404, body: errorBody(404, 'index_not_found_exception', `no such index [${name}]`) };
+      // A wildcard that matches nothing is an empty list; a missing concrete name is a 404.
+      if (found.length === 0 && !(name || '*').includes('*')) return { status: 404, body: errorBody(404, 'index_not_found_exception', `no such index [${name}]`) };
       return {
         status: 200,
         body: { data_streams: found.map(([n, s]) => ({ name: n, timestamp_field: { name: '@timestamp' }, indices: s.backing.map((_, g) => ({ index_name: backingName(n, g + 1) })), generation: s.backing.length, status: 'GREEN', template: s.template, hidden: false, system: false })) },
@@ -296,55 +309,4 @@ export async function startFakeEs(): Promise<FakeEs> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function compareKeys(a: readonly unknown[], b: readonly unknown[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const x = String(a[i]);
-    const y = String(b[i]);
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
-/** The query clauses auditline sends: bool filters of ids, term, terms and range (on `@timestamp` in epoch millis or ISO). */
-function matches(hit: { _id: string; _source: Record<string, unknown> }, query: Record<string, unknown> | undefined): boolean {
-  if (!query || 'match_all' in query) return true;
-  if ('bool' in query) {
-    const bool = query.bool as Record<string, Record<string, unknown>[] | undefined>;
-    return [...(bool.filter ?? []), ...(bool.must ?? [])].every((q) => matches(hit, q)) && !(bool.must_not ?? []).some((q) => matches(hit, q));
-  }
-  if ('ids' in query) return ((query.ids as { values: string[] }).values).includes(hit._id);
-  if ('term' in query) {
-    const [field, v] = Object.entries(query.term as Record<string, unknown>)[0]!;
-    const want = typeof v === 'object' && v !== null ? (v as { value: unknown }).value : v;
-    return valueAt(hit._source, field) === want;
-  }
-  if ('terms' in query) {
-    const [field, values] = Object.entries(query.terms as Record<string, unknown[]>)[0]!;
-    return values.includes(valueAt(hit._source, field));
-  }
-  if ('range' in query) {
-    const [field, r] = Object.entries(query.range as Record<string, Record<string, unknown>>)[0]!;
-    const v = Date.parse(String(valueAt(hit._source, field)));
-    const at = (x: unknown) => (typeof x === 'number' ? x : Date.parse(String(x)));
-    return (r.gte === undefined || v >= at(r.gte)) && (r.gt === undefined || v > at(r.gt)) && (r.lte === undefined || v <= at(r.lte)) && (r.lt === undefined || v < at(r.lt));
-  }
-  throw new Error(`fake-es does not evaluate ${JSON.stringify(query)}`);
-}
-
-function aggregate(sources: Record<string, unknown>[], aggs: Record<string, Record<string, { field: string; size?: number }>> | undefined) {
-  if (!aggs) return undefined;
-  return Object.fromEntries(
-    Object.entries(aggs).map(([name, agg]) => {
-      if (!agg.terms) throw new Error(`fake-es only aggregates terms: ${JSON.stringify(agg)}`);
-      const counts = new Map<string, number>();
-      for (const s of sources) {
-        const v = valueAt(s, agg.terms.field);
-        if (v !== undefined) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
-      }
-      const buckets = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, agg.terms.size ?? 10).map(([key, doc_count]) => ({ key, doc_count }));
-      return [name, { doc_count_error_upper_bound: 0, sum_other_doc_count: 0, buckets }];
-    }),
-  );
 }
