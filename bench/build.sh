@@ -4,8 +4,8 @@ set -eu
 cd "$(dirname "$0")/.."
 tsc -p bench/tsconfig.json
 # The product finds its bundled pipelines and the event schema two folders above its modules
-# (src/config/load-pipeline.ts, src/transforms/validate/validate.ts): from bench/dist/src/** that is
+# (src/config/load-pipeline.ts, src/transforms/validate/validate.ts, src/searches/load.ts): from bench/dist/src/** that is
 # bench/dist/, so the folders are linked there.
-for dir in pipelines mappings; do
+for dir in pipelines mappings searches; do
   ln -sfn "../../$dir" "bench/dist/$dir"
 done

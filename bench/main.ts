@@ -13,8 +13,9 @@ import type { UnitCosts } from './unit-costs.js';
 
 /**
  * `npm run bench [-- --lines N --only a,b]`: the performance report. Every stage runs in
- * its own process on the same generated corpus; figures are lines/s, MiB/s, peak RSS
- * and the ratio to the floor measured in the same run. Also written as JSON: bench/results.json for a
+ * its own process on the same generated corpus; figures are lines/s, MiB/s, peak RSS, CPU time
+ * per line and the ratio to the floor measured in the same run; stages with figures of their own
+ * (serve-bulk's batch latency, detect's seconds per rule) print them under the table. Also written as JSON: bench/results.json for a
  * whole run; a run of some stages (`--only`) writes bench/results-only.json, so it never replaces a whole report.
  */
 interface Row {
@@ -24,7 +25,10 @@ interface Row {
   linesPerSec: number;
   mibPerSec: number;
   maxRssMiB: number;
+  /** CPU microseconds per line of the process doing the work (every thread) */
+  cpuUsPerLine: number;
   ratioToFloor?: number;
+  figures?: Record<string, number>;
 }
 
 const args = await yargs(hideBin(process.argv))
@@ -57,10 +61,14 @@ const TWO_PROCESSES = 'transform-2-processes';
 const names = (args.only ? args.only.split(',') : [...Object.keys(STAGES), TWO_PROCESSES]).filter((n) => !ARRAY_STAGES.has(n) || args['array-gb'] > 0);
 const rows: Row[] = [];
 
+/** What stage.ts prints (see stage-result.ts). */
 interface StageResult {
   lines: number;
   ms: number;
+  cpuUs: number;
   maxRssMiB: number;
+  readsCorpus: boolean;
+  figures?: Record<string, number>;
 }
 
 async function runStage(stage: string, input: string): Promise<StageResult> {
@@ -74,12 +82,21 @@ for (const stage of names) {
   if (stage === TWO_PROCESSES) {
     const both = await Promise.all([runStage('transform-1-thread', input), runStage('transform-1-thread', input)]);
     // Combined: all lines over the slower one's time; both processes' memory.
-    r = { lines: both[0]!.lines + both[1]!.lines, ms: Math.max(both[0]!.ms, both[1]!.ms), maxRssMiB: both[0]!.maxRssMiB + both[1]!.maxRssMiB };
+    r = { lines: both[0]!.lines + both[1]!.lines, ms: Math.max(both[0]!.ms, both[1]!.ms), cpuUs: both[0]!.cpuUs + both[1]!.cpuUs, maxRssMiB: both[0]!.maxRssMiB + both[1]!.maxRssMiB, readsCorpus: true };
   } else {
     r = await runStage(stage, input);
   }
   const inputBytes = statSync(input).size * (stage === TWO_PROCESSES ? 2 : 1);
-  rows.push({ stage, lines: r.lines, ms: r.ms, linesPerSec: r.lines / (r.ms / 1000), mibPerSec: inputBytes / (1 << 20) / (r.ms / 1000), maxRssMiB: r.maxRssMiB });
+  rows.push({
+    stage,
+    lines: r.lines,
+    ms: r.ms,
+    linesPerSec: r.lines / (r.ms / 1000),
+    mibPerSec: r.readsCorpus ? inputBytes / (1 << 20) / (r.ms / 1000) : NaN,
+    maxRssMiB: r.maxRssMiB,
+    cpuUsPerLine: r.cpuUs / r.lines,
+    ...(r.figures ? { figures: r.figures } : {}),
+  });
   process.stderr.write(`  ${stage}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s\n`);
 }
 
@@ -89,7 +106,7 @@ if (jq.status === 0) {
   // A simpler reshape than ours: pick a few fields, no classification, no validation (-R + fromjson? so malformed lines do not stop it).
   execFileSync('sh', ['-c', `jq -c -R 'fromjson? | {t: .time, m: .req.method, u: .req.url, s: .res.statusCode, who: .auth.iamId}' ${corpus} > /dev/null`]);
   const ms = performance.now() - started;
-  rows.push({ stage: 'jq -c reshape', lines: args.lines, ms, linesPerSec: args.lines / (ms / 1000), mibPerSec: bytes / (1 << 20) / (ms / 1000), maxRssMiB: NaN });
+  rows.push({ stage: 'jq -c reshape', lines: args.lines, ms, linesPerSec: args.lines / (ms / 1000), mibPerSec: bytes / (1 << 20) / (ms / 1000), maxRssMiB: NaN, cpuUsPerLine: NaN });
 }
 
 const floor = rows.find((r) => r.stage === 'floor');
@@ -107,13 +124,22 @@ const transformCeiling = floorUs ? floorUs / (floorUs + unit.mandatoryBeyondFloo
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 console.log(`corpus: ${corpus} (${args.lines} lines, ${(bytes / (1 << 20)).toFixed(1)} MiB, ${(bytes / args.lines).toFixed(0)} bytes/line), node ${process.version}`);
-console.log(`${pad('stage', 26)}${pad('lines/s', 12)}${pad('MiB/s', 9)}${pad('peak RSS MiB', 14)}ratio to floor`);
-for (const r of rows) console.log(`${pad(r.stage, 26)}${pad(num(r.linesPerSec), 12)}${pad(num(r.mibPerSec, 1), 9)}${pad(num(r.maxRssMiB), 14)}${num(r.ratioToFloor ?? NaN, 2)}`);
+console.log(`${pad('stage', 26)}${pad('lines/s', 12)}${pad('MiB/s', 9)}${pad('peak RSS MiB', 14)}${pad('CPU us/line', 13)}ratio to floor`);
+for (const r of rows) console.log(`${pad(r.stage, 26)}${pad(num(r.linesPerSec), 12)}${pad(num(r.mibPerSec, 1), 9)}${pad(num(r.maxRssMiB), 14)}${pad(num(r.cpuUsPerLine, 1), 13)}${num(r.ratioToFloor ?? NaN, 2)}`);
+console.log('(serve-bulk: lines/s from first send to last answer, CPU and RSS of the server process; detect: stored events/s over a pass of every rule)');
+for (const r of rows.filter((x) => x.figures)) {
+  console.log(`${r.stage}: ${Object.entries(r.figures!).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(Math.abs(v) >= 100 ? 0 : 3)}`).join(', ')}`);
+}
 console.log(`\neach step alone (${unit.lines} lines, one process, median of rounds), us/line; ${unit.fingerprintsPerLine.toFixed(2)} HMACs/line:`);
 for (const [step, us] of Object.entries(unit.usPerLine)) console.log(`  ${pad(step, 16)}${num(us, 2)}`);
 console.log(`  ${pad('sum of steps', 16)}${num(unit.sumOfStepsUsPerLine, 2)}  (the whole transform over the same lines: ${num(unit.wholeTransformUsPerLine, 2)})`);
 if (floorUs) console.log(`  mandatory beyond the floor (lineId + fingerprints + stringifyEvent - stringifyRecord): ${num(unit.mandatoryBeyondFloorUsPerLine, 2)}; floor ${num(floorUs, 2)}`);
 const get = (s: string) => rows.find((r) => r.stage === s)?.linesPerSec;
+const cpuOf = (s: string) => rows.find((r) => r.stage === s)?.cpuUsPerLine;
+// The store's own CPU per line: what the e2e stage spends beyond the same transform with the same workers.
+const transformCpu = cpuOf('transform-2-workers');
+const e2eCpu = cpuOf('e2e-duckdb-2-workers');
+const storeCpu = transformCpu !== undefined && e2eCpu !== undefined ? e2eCpu - transformCpu : undefined;
 const ratios = {
   transformToFloor: ratio(get('transform-1-thread'), floor?.linesPerSec),
   workersToOneThread: ratio(get('transform-2-workers'), get('transform-1-thread')),
@@ -124,6 +150,14 @@ const ratios = {
   transformCeiling: transformCeiling === undefined ? undefined : Number(transformCeiling.toFixed(3)),
   toJq: ratio(get('transform-2-workers') ?? get('transform-1-thread'), get('jq -c reshape')),
   tenTimesJqToFloor: ratio(10 * (get('jq -c reshape') ?? 0), floor?.linesPerSec),
+  e2eToTransform2Workers: ratio(get('e2e-duckdb-2-workers'), get('transform-2-workers')),
+  serveToBatch: ratio(get('serve-bulk'), get('e2e-duckdb-2-workers')),
+  esLoaderToDuckdb: ratio(get('es-loader'), get('e2e-duckdb-2-workers')),
+  esLoaderNoLookupToDuckdb: ratio(get('es-loader-no-lookup'), get('e2e-duckdb-2-workers')),
+  storeCpuUsPerLine: storeCpu === undefined ? undefined : Number(storeCpu.toFixed(2)),
+  // Both cores busy and transform and store fully overlapped, e2e over transform-2-workers is at most
+  // the transform's share of the CPU each line costs.
+  e2eToTransformCpuCeiling: storeCpu === undefined ? undefined : Number((transformCpu! / (transformCpu! + storeCpu)).toFixed(3)),
 };
 console.log('\nratios:', JSON.stringify(ratios, null, 1));
 const out = args.out ?? (args.only ? 'bench/results-only.json' : 'bench/results.json');

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import split2 from 'split2';
 import { runIngest } from '../src/run/ingest.js';
-import { BENCH_KEY } from './bench-key.js';
 import { prepareTransform } from '../src/run/setup.js';
 import { createTransformPool } from '../src/run/transform-pool.js';
 import { expandInputs, readInputChunks, readLineBatches } from '../src/sources/file.js';
@@ -13,14 +12,20 @@ import type { TransformedBatch } from '../src/model/records.js';
 import type { Redactor } from '../src/transforms/redact/types.js';
 import { createTransformer } from '../src/run/line-chain.js';
 import { createEventValidator } from '../src/transforms/validate/validate.js';
+import { BENCH_KEY, BENCH_KEY_ENV } from './bench-key.js';
+import { detect } from './detect.js';
+import { esLoader } from './es-loader.js';
+import { serveBulk } from './serve-bulk.js';
+import type { StageReport } from './stage-result.js';
 
 /**
- * One benchmark stage, run in its own process by main.ts so that peak RSS is the
- * stage's own. Prints one JSON line: { stage, lines, ms, maxRssMiB }.
+ * One benchmark stage, run in its own process by main.ts so that peak RSS and CPU time are the
+ * stage's own. Prints one JSON line: { stage, lines, ms, cpuUs, maxRssMiB, readsCorpus, figures }.
  */
 const NO_REDACTION: Redactor = { redactRecord: () => 0, redactText: (t) => t, fingerprint: (v) => BENCH_KEY.fingerprint(v) };
 
-type Stage = (file: string) => Promise<number>;
+/** A line count, or a report of what was measured (stage-result.ts). */
+type Stage = (file: string) => Promise<number | StageReport>;
 
 async function eachBatch(file: string, fn: (b: LineBatch) => void): Promise<number> {
   let lines = 0;
@@ -108,6 +113,10 @@ export const STAGES: Record<string, Stage> = {
   // Workers as the CLI chooses them by default (run/ingest.ts autoWorkers).
   'array-ingest-duckdb': (file) => e2e(file, { workers: undefined }),
   'array-ingest-ndjson': (file) => e2e(file, { workers: undefined, ndjson: true }),
+  'serve-bulk': serveBulk,
+  'es-loader': (file) => esLoader(file, true),
+  'es-loader-no-lookup': (file) => esLoader(file, false),
+  detect,
 };
 
 /** Stages that read the JSON-array corpus instead of the line corpus. */
@@ -116,7 +125,7 @@ export const ARRAY_STAGES = new Set(['array-read', 'array-ingest-duckdb', 'array
 async function e2e(file: string, o: { workers: number | undefined; ndjson?: boolean }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'auditline-bench-'));
   try {
-    const s = await runIngest({ paths: [file], dataDir: dir, workers: o.workers, out: o.ndjson ? join(dir, 'out') : undefined, env: { AUDITLINE_HMAC_KEY: Buffer.from(BENCH_KEY.material.reveal()).toString('hex') } });
+    const s = await runIngest({ paths: [file], dataDir: dir, workers: o.workers, out: o.ndjson ? join(dir, 'out') : undefined, env: BENCH_KEY_ENV });
     return s.linesRead;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -128,7 +137,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const stage = STAGES[name];
   if (!stage) throw new Error(`unknown stage ${name}`);
   const started = performance.now();
-  const lines = await stage(file);
+  const cpuBefore = process.cpuUsage(); // every thread of the process: workers and DuckDB's too
+  const result = await stage(file);
   const ms = performance.now() - started;
-  process.stdout.write(`${JSON.stringify({ stage: name, lines, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, sink: sink > 0 })}\n`);
+  const cpu = process.cpuUsage(cpuBefore);
+  const r: StageReport = typeof result === 'number' ? { lines: result } : result;
+  const report = { stage: name, lines: r.lines, ms: r.ms ?? ms, cpuUs: r.cpuUs ?? cpu.user + cpu.system, maxRssMiB: r.maxRssMiB ?? process.resourceUsage().maxRSS / 1024, readsCorpus: r.readsCorpus ?? true, figures: r.figures };
+  process.stdout.write(`${JSON.stringify({ ...report, sink: sink > 0 })}\n`);
 }
