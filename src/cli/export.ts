@@ -12,6 +12,21 @@ interface ExportArgs {
   location?: string;
   since?: string;
   until?: string;
+  es?: string;
+  'es-config'?: string;
+}
+
+/** What an export reads: the DuckDB store or Elasticsearch, with the same filters and the same order. */
+interface EventReader {
+  events(filter: { location?: string; sinceMs?: number; untilMs?: number }): AsyncGenerator<string[]>;
+  close(): void | Promise<void>;
+}
+
+async function openReader(args: ExportArgs): Promise<EventReader> {
+  if (args.es === undefined && args['es-config'] === undefined) return openStoreReader(args.store ?? defaultStorePath(args['data-dir']));
+  // Loaded only when asked for, as for ingest: the client and its HTTP stack are heavy.
+  const [{ resolveElasticsearchConfig }, { openEventSearch }] = await Promise.all([import('../sinks/elasticsearch/index.js'), import('../sinks/elasticsearch/search.js')]);
+  return openEventSearch(resolveElasticsearchConfig({ url: args.es, file: args['es-config'] }));
 }
 
 export const exportCommand: CommandModule<object, ExportArgs> = {
@@ -24,10 +39,12 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('location', { type: 'string', describe: 'only this location (e.g. us-south)' })
       .option('since', { type: 'string', describe: 'from this time: 24h, 7d or ISO 8601' })
       .option('until', { type: 'string', describe: 'before this time: 1h or ISO 8601' })
+      .option('es', { type: 'string', describe: 'read from this Elasticsearch cluster (every location) instead of the store' })
+      .option('es-config', { type: 'string', describe: 'read from the clusters of this Elasticsearch configuration file instead of the store' })
       // The strict DSP0262 view (src/profiles/cadf.ts)
       .option('profile', { choices: ['activity-tracker', 'cadf'] as const, default: 'activity-tracker' as const, describe: 'activity-tracker: events as stored; cadf: strict DMTF CADF events that pycadf validates' }) as never,
   handler: async (args) => {
-    const reader = await openStoreReader(args.store ?? defaultStorePath(args['data-dir']));
+    const reader = await openReader(args);
     try {
       const filter = {
         location: args.location,
@@ -39,7 +56,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         if (!process.stdout.write(`${rows.map(encode).join('\n')}\n`)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
       }
     } finally {
-      reader.close();
+      await reader.close();
     }
   },
 };
