@@ -30,7 +30,7 @@ export interface SqlRange {
 export const SAMPLE_IDS = 5;
 
 const TIME = TIME_FIELD.column!;
-const at = (param: string) => `make_timestamptz($${param} * 1000)`;
+const at = (param: string) => `make_timestamptz(CAST($${param} AS BIGINT) * 1000)`;
 
 class Params {
   readonly values: Record<string, string | number | boolean> = {};

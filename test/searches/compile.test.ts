@@ -161,14 +161,14 @@ describe('compiling conditions', () => {
         'WITH matched AS (',
         '  SELECT id, event_time, location, event::VARCHAR AS event',
         '  FROM "events_eu_de"',
-        '  WHERE event_time >= make_timestamptz($since * 1000)',
-        '    AND event_time < make_timestamptz($until * 1000)',
+        '  WHERE event_time >= make_timestamptz(CAST($since AS BIGINT) * 1000)',
+        '    AND event_time < make_timestamptz(CAST($until AS BIGINT) * 1000)',
         '    AND lower(outcome) = $p1',
         '  UNION ALL',
         '  SELECT id, event_time, location, event::VARCHAR AS event',
         '  FROM "events_us_south"',
-        '  WHERE event_time >= make_timestamptz($since * 1000)',
-        '    AND event_time < make_timestamptz($until * 1000)',
+        '  WHERE event_time >= make_timestamptz(CAST($since AS BIGINT) * 1000)',
+        '    AND event_time < make_timestamptz(CAST($until AS BIGINT) * 1000)',
         '    AND lower(outcome) = $p1',
         ')',
         'SELECT id, event_time, location, event',
@@ -206,8 +206,8 @@ const MATCHED = (extra: string) =>
     'WITH matched AS (',
     `  SELECT id, event_time, location, location AS g0, ${extra}`,
     '  FROM "events_us_south"',
-    '  WHERE event_time >= make_timestamptz($since * 1000)',
-    '    AND event_time < make_timestamptz($until * 1000)',
+    '  WHERE event_time >= make_timestamptz(CAST($since AS BIGINT) * 1000)',
+    '    AND event_time < make_timestamptz(CAST($until AS BIGINT) * 1000)',
     '    AND (lower(action) = $p1 OR lower(action) = $p2)',
     ')',
   ].join('\n');
@@ -295,8 +295,8 @@ describe('compiling correlations', () => {
   it('new_terms looks back over the history and keeps values first seen in the range', () => {
     const q = compileSql(planFromYaml(`${DELETION}new_terms:\n  group-by: [target.id]\n  field: initiator.id\n  history: 7d\n  condition: { gte: 2 }\n`), RANGE);
     expect(q.params).toMatchObject({ since: 86_400_000, from: 86_400_000 - 7 * 86_400_000, until: 172_800_000, p3: 2 });
-    expect(q.sql).toContain('WHERE event_time >= make_timestamptz($from * 1000)');
-    expect(q.sql).toContain('WHERE first_seen >= make_timestamptz($since * 1000)\nGROUP BY g0, g1\nHAVING count(*) >= $p3');
+    expect(q.sql).toContain('WHERE event_time >= make_timestamptz(CAST($from AS BIGINT) * 1000)');
+    expect(q.sql).toContain('WHERE first_seen >= make_timestamptz(CAST($since AS BIGINT) * 1000)\nGROUP BY g0, g1\nHAVING count(*) >= $p3');
   });
 
   it('baseline compares each window with the trailing history, without division', () => {
