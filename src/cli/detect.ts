@@ -1,13 +1,16 @@
 import type { CommandModule } from 'yargs';
 import { defaultStorePath } from '../run/sink-choice.js';
-import { runDetection } from '../searches/detect.js';
+import { runDetection, type DetectOptions } from '../searches/detect.js';
+import { runEsDetection } from '../searches/es-run.js';
+import type { Finding } from '../searches/findings.js';
 import { BUNDLED_SEARCHES_DIR } from '../searches/load.js';
 import { openLedger } from '../searches/ledger.js';
 import { emptyNote, formatFindings } from '../searches/output.js';
 import { openSearchStore } from '../searches/run.js';
+import { esReadOptions, openEsRead, type EsReadArgs } from './es-read.js';
 import { parseInstant } from './time-range.js';
 
-interface DetectArgs {
+interface DetectArgs extends EsReadArgs {
   since: string;
   until?: string;
   rule?: string[];
@@ -24,7 +27,7 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
   command: 'detect',
   describe: 'Run every detection rule (or those named) over the store and print findings, new or already known',
   builder: (y) =>
-    y
+    esReadOptions(y)
       .option('since', { type: 'string', default: '24h', describe: 'from this time: 24h, 7d or ISO 8601' })
       .option('until', { type: 'string', describe: 'before this time (default: now)' })
       .option('rule', { type: 'string', array: true, describe: 'only these rules (name or id; repeatable)' })
@@ -39,16 +42,29 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
     const now = Date.now();
     const sinceMs = parseInstant(args.since, '--since', now);
     const untilMs = args.until === undefined ? now : parseInstant(args.until, '--until', now);
-    const store = await openSearchStore(args.store ?? defaultStorePath(args['data-dir']));
-    try {
-      const findings = await runDetection(store, { dir: args.dir, rules: args.rule, location: args.location, sinceMs, untilMs });
-      const ledger = args.record ? openLedger(args.findings ?? `${args['data-dir']}/findings.ndjson`) : undefined;
-      const statuses = ledger ? ledger.record(findings) : findings.map(() => 'new' as const);
-      const shown = findings.map((f, i) => ({ ...f, status: statuses[i]! }));
-      const meta = { since: new Date(sinceMs).toISOString(), until: new Date(untilMs).toISOString(), new: statuses.filter((s) => s === 'new').length };
-      process.stdout.write(shown.length === 0 && args.format === 'table' ? emptyNote('findings') : formatFindings(shown, args.format, meta));
-    } finally {
-      store.close();
-    }
+    const findings = await detectOn(args, { dir: args.dir, rules: args.rule, location: args.location, sinceMs, untilMs });
+    const ledger = args.record ? openLedger(args.findings ?? `${args['data-dir']}/findings.ndjson`) : undefined;
+    const statuses = ledger ? ledger.record(findings) : findings.map(() => 'new' as const);
+    const shown = findings.map((f, i) => ({ ...f, status: statuses[i]! }));
+    const meta = { since: new Date(sinceMs).toISOString(), until: new Date(untilMs).toISOString(), new: statuses.filter((s) => s === 'new').length };
+    process.stdout.write(shown.length === 0 && args.format === 'table' ? emptyNote('findings') : formatFindings(shown, args.format, meta));
   },
 };
+
+/** Detection on Elasticsearch when the flags name clusters, else on the store. */
+async function detectOn(args: DetectArgs, opts: DetectOptions): Promise<Finding[]> {
+  const es = await openEsRead(args);
+  if (es) {
+    try {
+      return await runEsDetection(es, opts);
+    } finally {
+      await es.close();
+    }
+  }
+  const store = await openSearchStore(args.store ?? defaultStorePath(args['data-dir']));
+  try {
+    return await runDetection(store, opts);
+  } finally {
+    store.close();
+  }
+}

@@ -3,17 +3,16 @@ import type { ActivityTrackerEvent } from '../model/event.js';
 import { toCadf } from '../profiles/cadf.js';
 import { defaultStorePath } from '../run/sink-choice.js';
 import { openStoreReader } from '../sinks/duckdb/read.js';
+import { esReadOptions, openEsRead, type EsReadArgs } from './es-read.js';
 import { parseInstant } from './time-range.js';
 
-interface ExportArgs {
+interface ExportArgs extends EsReadArgs {
   profile: 'activity-tracker' | 'cadf';
   store?: string;
   'data-dir': string;
   location?: string;
   since?: string;
   until?: string;
-  es?: string;
-  'es-config'?: string;
 }
 
 /** What an export reads: the DuckDB store or Elasticsearch, with the same filters and the same order. */
@@ -23,24 +22,19 @@ interface EventReader {
 }
 
 async function openReader(args: ExportArgs): Promise<EventReader> {
-  if (args.es === undefined && args['es-config'] === undefined) return openStoreReader(args.store ?? defaultStorePath(args['data-dir']));
-  // Loaded only when asked for, as for ingest: the client and its HTTP stack are heavy.
-  const [{ resolveElasticsearchConfig }, { openEventSearch }] = await Promise.all([import('../sinks/elasticsearch/index.js'), import('../sinks/elasticsearch/search.js')]);
-  return openEventSearch(resolveElasticsearchConfig({ url: args.es, file: args['es-config'] }));
+  return (await openEsRead(args)) ?? openStoreReader(args.store ?? defaultStorePath(args['data-dir']));
 }
 
 export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export',
   describe: 'Write stored events as NDJSON to stdout, ordered by time, filtered by location and time',
   builder: (y) =>
-    y
+    esReadOptions(y)
       .option('store', { type: 'string', describe: 'DuckDB file (default <data-dir>/auditline.duckdb)' })
       .option('data-dir', { type: 'string', default: 'auditline-data' })
       .option('location', { type: 'string', describe: 'only this location (e.g. us-south)' })
       .option('since', { type: 'string', describe: 'from this time: 24h, 7d or ISO 8601' })
       .option('until', { type: 'string', describe: 'before this time: 1h or ISO 8601' })
-      .option('es', { type: 'string', describe: 'read from this Elasticsearch cluster (every location) instead of the store' })
-      .option('es-config', { type: 'string', describe: 'read from the clusters of this Elasticsearch configuration file instead of the store' })
       // The strict DSP0262 view (src/profiles/cadf.ts)
       .option('profile', { choices: ['activity-tracker', 'cadf'] as const, default: 'activity-tracker' as const, describe: 'activity-tracker: events as stored; cadf: strict DMTF CADF events that pycadf validates' }) as never,
   handler: async (args) => {

@@ -7,10 +7,13 @@ import { findSearch, formatIssue, lintFolder, planOf } from '../searches/lint.js
 import { BUNDLED_SEARCHES_DIR, loadSearchFolder } from '../searches/load.js';
 import { emptyNote, formatEvents, formatFindings, table, type OutputFormat } from '../searches/output.js';
 import { parseParamArgs, resolveParams } from '../searches/params.js';
-import { openSearchStore, runPlan } from '../searches/run.js';
+import { runPlanOnEs } from '../searches/es-run.js';
+import type { Plan } from '../searches/plan.js';
+import { openSearchStore, runPlan, type RunRange, type RunResult } from '../searches/run.js';
+import { esReadOptions, openEsRead, type EsReadArgs } from './es-read.js';
 import { parseInstant } from './time-range.js';
 
-interface SearchArgs {
+interface SearchArgs extends EsReadArgs {
   action: 'list' | 'lint' | 'run' | 'export';
   name?: string;
   param: string[];
@@ -32,7 +35,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
   command: 'search <action> [name]',
   describe: 'Saved searches and detection rules: list, lint, run <name>, export <name> --to kibana|esql|sql|dsl',
   builder: (y: Argv) =>
-    y
+    esReadOptions(y)
       .positional('action', { choices: ['list', 'lint', 'run', 'export'] as const, demandOption: true })
       .positional('name', { type: 'string', describe: 'search name (file slug or id) or a path to a YAML file' })
       .option('param', { type: 'string', array: true, default: [], describe: 'parameter as name=value (repeatable)' })
@@ -91,16 +94,29 @@ async function run(args: SearchArgs): Promise<void> {
   const rule = def.type === 'rule';
   const sinceMs = args.since !== undefined ? parseInstant(args.since, '--since', now) : rule ? parseInstant('24h', '--since', now) : undefined;
   const untilMs = args.until !== undefined ? parseInstant(args.until, '--until', now) : rule ? now : undefined;
+  const result = await runOn(args, plan, { location: args.location, sinceMs, untilMs, limit: rule ? undefined : args.limit });
+  if (result.kind === 'events') {
+    const empty = result.events.length === 0 && args.format === 'table';
+    process.stdout.write(empty ? emptyNote('events') : formatEvents(result.events, def, args.format));
+  } else {
+    const empty = result.findings.length === 0 && args.format === 'table';
+    process.stdout.write(empty ? emptyNote('findings') : formatFindings(result.findings, args.format, { rule: def.id }));
+  }
+}
+
+/** A plan run on Elasticsearch when the flags name clusters, else on the store. */
+async function runOn(args: SearchArgs, plan: Plan, range: RunRange): Promise<RunResult> {
+  const es = await openEsRead(args);
+  if (es) {
+    try {
+      return await runPlanOnEs(es, plan, range);
+    } finally {
+      await es.close();
+    }
+  }
   const store = await openSearchStore(args.store ?? defaultStorePath(args['data-dir']));
   try {
-    const result = await runPlan(store, plan, { location: args.location, sinceMs, untilMs, limit: rule ? undefined : args.limit });
-    if (result.kind === 'events') {
-      const empty = result.events.length === 0 && args.format === 'table';
-      process.stdout.write(empty ? emptyNote('events') : formatEvents(result.events, def, args.format));
-    } else {
-      const empty = result.findings.length === 0 && args.format === 'table';
-      process.stdout.write(empty ? emptyNote('findings') : formatFindings(result.findings, args.format, { rule: def.id }));
-    }
+    return await runPlan(store, plan, range);
   } finally {
     store.close();
   }

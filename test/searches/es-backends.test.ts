@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIngest } from '../../src/run/ingest.js';
 import { runDetection } from '../../src/searches/detect.js';
@@ -27,6 +29,8 @@ const fixtures = (kind: string) =>
   readdirSync(FIXTURES)
     .filter((f) => f.endsWith(`.${kind}.ndjson`))
     .map((f) => join(FIXTURES, f));
+const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
+const run = promisify(execFile);
 const ORDINARY = [join(RAW, 'key-protect.ndjson'), join(RAW, 'secrets-manager.ndjson')];
 
 const RULES = loadSearchFolder(BUNDLED_SEARCHES_DIR).filter((s) => s.definition?.type === 'rule');
@@ -35,6 +39,9 @@ const SEARCHES = loadSearchFolder(BUNDLED_SEARCHES_DIR).filter((s) => s.definiti
 interface Backends {
   duck: SearchStore;
   es: EventSearch;
+  /** What the command line is given: the store's folder and the cluster's URL (or configuration file) */
+  dataDir: string;
+  esArgs: string[];
 }
 
 const dirs: string[] = [];
@@ -50,6 +57,7 @@ async function backendsOf(paths: string[], split = false): Promise<Backends> {
   const duck = await runIngest({ paths, dataDir, env: TEST_ENV, workers: 0 });
   expect(duck.deadLettered).toBe(0);
   let config = configForUrl(first.url);
+  let esArgs = ['--es', first.url];
   const sink = { dataDir, dlq: join(dataDir, 'dl-es.ndjson'), esSetup: true, env: TEST_ENV, workers: 0 } as const;
   if (split) {
     const second = await startFakeEs();
@@ -58,8 +66,9 @@ async function backendsOf(paths: string[], split = false): Promise<Backends> {
     writeFileSync(file, ['clusters:', `  west: { url: "${first.url}", locations: [us-south, eu-gb] }`, `  east: { url: "${second.url}", locations: ["*"] }`, ''].join('\n'));
     expect((await runIngest({ paths, ...sink, esConfig: file })).deadLettered).toBe(0);
     config = loadElasticsearchConfig(file);
+    esArgs = ['--es-config', file];
   } else expect((await runIngest({ paths, ...sink, es: first.url })).deadLettered).toBe(0);
-  const backends = { duck: await openSearchStore(join(dataDir, 'auditline.duckdb')), es: openEventSearch(config) };
+  const backends = { duck: await openSearchStore(join(dataDir, 'auditline.duckdb')), es: openEventSearch(config), dataDir, esArgs };
   opened.push(backends);
   return backends;
 }
@@ -163,4 +172,23 @@ describe('every bundled search returns the same events on DuckDB and on Elastics
       expect(all.duck.kind === 'events' && all.duck.events.length).toBeGreaterThan(0);
     });
   }
+});
+
+describe('the command line with --es and --es-config', () => {
+  const cli = async (args: string[]) => (await run('node', [CLI, ...args], { encoding: 'utf8' })).stdout;
+  const day = ['--since', new Date(DAY.sinceMs).toISOString(), '--until', new Date(DAY.untilMs).toISOString()];
+
+  it('detect prints the same findings from Elasticsearch as from the store', async () => {
+    const findings = (out: string) => (JSON.parse(out) as { findings: unknown[] }).findings;
+    const duck = findings(await cli(['detect', ...day, '--format', 'json', '--no-record', '--data-dir', fires.dataDir]));
+    expect(duck.length).toBeGreaterThan(5);
+    expect(findings(await cli(['detect', ...day, '--format', 'json', '--no-record', ...fires.esArgs]))).toEqual(duck);
+  });
+
+  it('search run prints the same events from Elasticsearch, on one cluster or two, as from the store', async () => {
+    const args = ['search', 'run', 'initiator-activity', '--param', 'initiator=alice@example.com', '--format', 'ndjson'];
+    const duck = await cli([...args, '--data-dir', ordinary.dataDir]);
+    expect(duck.split('\n').length).toBeGreaterThan(2);
+    expect(await cli([...args, ...ordinarySplit.esArgs])).toBe(duck);
+  });
 });
