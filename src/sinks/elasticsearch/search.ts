@@ -131,7 +131,8 @@ export function openEventSearch(config: ElasticsearchConfig, opts: EventSearchOp
   const searchCluster = async (cluster: Cluster, located: LocatedStream[], body: Record<string, unknown>): Promise<ClusterAnswer> => {
     const streams = located.map((l) => l.stream);
     const wanted = typeof body.size === 'number' ? body.size : 10;
-    let asked = Math.min(wanted, searchPage);
+    // Only a sorted search can be paged; any other is sent as asked (and refused past the result window).
+    let asked = body.sort === undefined ? wanted : Math.min(wanted, searchPage);
     const first = await send(cluster, streams, { ...body, size: asked });
     const hits = first.hits.hits.map(hitOf);
     let got = hits.length;
