@@ -193,6 +193,12 @@ export async function startFakeEs(): Promise<FakeEs> {
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     if (parts.length === 0) return { status: 200, body: { name: 'fake-es', cluster_name: 'fake', cluster_uuid: 'fake-uuid', version: { number: '9.1.0', build_flavor: 'default', lucene_version: '10.2.2', minimum_wire_compatibility_version: '8.19.0', minimum_index_compatibility_version: '8.0.0' }, tagline: 'You Know, for Search' } };
     if (parts.at(-1) === '_search') return search(parts.length > 1 ? parts[0]! : '*', body, query);
+    if (parts.at(-1) === '_count') {
+      const r = search(parts.length > 1 ? parts[0]! : '*', { query: body.query, size: 0, track_total_hits: true }, query);
+      return r.status === 200 ? { status: 200, body: { count: (r.body as { hits: { total: { value: number } } }).hits.total.value, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } } } : r;
+    }
+    // Documents are searchable once stored: a refresh has nothing to do.
+    if (parts.at(-1) === '_refresh') return { status: 200, body: { _shards: { total: 1, successful: 1, failed: 0 } } };
     if (parts.at(-1) === '_rollover' && parts.length === 2) {
       const s = streams.get(parts[0]!);
       if (!s) return { status: 404, body: errorBody(404, 'index_not_found_exception', `no such index [${parts[0]}]`) };
