@@ -2,7 +2,8 @@ import { AuditlineError } from '../errors.js';
 import type { Finding } from './findings.js';
 import { planOf } from './lint.js';
 import { loadSearchFolder } from './load.js';
-import { runPlan, type SearchStore } from './run.js';
+import type { Plan } from './plan.js';
+import { runPlan, type RunRange, type RunResult, type SearchStore } from './run.js';
 
 export interface DetectOptions {
   dir: string;
@@ -15,8 +16,16 @@ export interface DetectOptions {
 
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'informational'];
 
-/** Every detection rule of a folder over one time range; findings most severe first, then by time. */
-export async function runDetection(store: SearchStore, opts: DetectOptions): Promise<Finding[]> {
+/** Runs one plan over a time range on some backend (DuckDB, Elasticsearch). */
+export type PlanRunner = (plan: Plan, range: RunRange) => Promise<RunResult>;
+
+/** Every detection rule of a folder over one time range on the embedded store. */
+export function runDetection(store: SearchStore, opts: DetectOptions): Promise<Finding[]> {
+  return detectWith((plan, range) => runPlan(store, plan, range), opts);
+}
+
+/** Every detection rule of a folder over one time range, on any backend; findings most severe first, then by time. */
+export async function detectWith(run: PlanRunner, opts: DetectOptions): Promise<Finding[]> {
   const rules = loadSearchFolder(opts.dir).filter((s) => s.definition?.type === 'rule' || s.issues.length > 0);
   const wanted = opts.rules ? rules.filter((r) => opts.rules!.includes(r.name) || opts.rules!.includes(r.definition?.id ?? '')) : rules;
   for (const name of opts.rules ?? []) {
@@ -26,7 +35,7 @@ export async function runDetection(store: SearchStore, opts: DetectOptions): Pro
   const plans = wanted.map((r) => planOf(r, {}));
   const findings: Finding[] = [];
   for (const plan of plans) {
-    const result = await runPlan(store, plan, { location: opts.location, sinceMs: opts.sinceMs, untilMs: opts.untilMs });
+    const result = await run(plan, { location: opts.location, sinceMs: opts.sinceMs, untilMs: opts.untilMs });
     if (result.kind === 'findings') findings.push(...result.findings);
   }
   return findings.sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : 0) || (a.name < b.name ? -1 : 1));
