@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   AL_SEARCH_NOT_FOUND: { exit: 2, doc: 'No saved search or detection rule has that name, or the searches folder cannot be read.' },
   AL_SEARCH_PARAM: { exit: 2, doc: 'A search parameter is unknown, missing or of the wrong type.' },
   AL_SEARCH_EXPORT: { exit: 2, doc: 'The search cannot be expressed in the requested export format.' },
+  AL_STORE_TAMPERED: { exit: 1, doc: 'verify found stored events or digests that do not match the digest chain (each finding is named).' },
+  AL_SIGNING_KEY_INVALID: { exit: 2, doc: 'The Ed25519 signing key or public key for digests is malformed, not Ed25519, or would replace an existing key.' },
+  AL_DIGESTS_INVALID: { exit: 2, doc: 'A digest file given to verify --digests is not an auditline digest export.' },
   AL_INTERNAL: { exit: 70, doc: 'A bug: an invariant of auditline itself was broken.' },
 } as const;
 

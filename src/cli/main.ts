@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule<object, never>>> = {
   es: async () => (await import('./es.js')).esCommand as never,
   search: async () => (await import('./search.js')).searchCommand as never,
   detect: async () => (await import('./detect.js')).detectCommand as never,
+  verify: async () => (await import('./verify.js')).verifyCommand as never,
+  digests: async () => (await import('./digests.js')).digestsCommand as never,
 };
 
 /** The commands to register: the one named first on the command line, or all of them (help, a typo). */

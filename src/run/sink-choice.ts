@@ -1,6 +1,7 @@
 import { openDeadLetter, type DeadLetterSink } from '../sinks/dead-letter.js';
 import { openDuckDbSink } from '../sinks/duckdb/sink.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
+import { loadSigningKey } from '../secrets/signing-key.js';
 import type { EventSink } from '../sinks/sink.js';
 
 /** Where events and rejects go: the options every way of use (ingest, follow, serve) shares. */
@@ -39,7 +40,7 @@ export async function openChosenSink(choice: SinkChoice): Promise<EventSink> {
     const es = resolveElasticsearchConfig({ url: choice.es, file: choice.esConfig, env: choice.env });
     return openElasticsearchSink(es, { setup: choice.esSetup });
   }
-  return openDuckDbSink(localOutputsOf(choice).storeName);
+  return openDuckDbSink(localOutputsOf(choice).storeName, {}, { signer: loadSigningKey({ dataDir: choice.dataDir, env: choice.env }) });
 }
 
 export function openChosenDeadLetter(choice: SinkChoice): DeadLetterSink {

@@ -5,6 +5,8 @@ import type { StoredEvent } from '../../model/records.js';
 import { compileFromTable, type StoredField } from '../../model/fields.js';
 import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type EventSink } from '../sink.js';
 import { createTableSql, tableOf } from './schema.js';
+import { openDigestLog, type DigestLog } from './digests.js';
+import type { DigestSigner } from '../digest-chain.js';
 
 /**
  * Measured with `npm run bench:build && node bench/dist/bench/duckdb-load.js`, which passes other
@@ -48,11 +50,12 @@ export const DEFAULT_TUNING: DuckDbTuning = { rowGroupRows: 2048, threads: 1, ch
  * straight to the table is 20-25% faster than a staging table moved by INSERT … SELECT
  * (docs/decisions/2026-11-duckdb-loading.md). Stores created with the key still work.
  */
-export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning> = {}): Promise<EventSink> {
+export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning> = {}, opts: { signer?: DigestSigner | undefined } = {}): Promise<EventSink> {
   const t: DuckDbTuning = { ...DEFAULT_TUNING, ...tuning };
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let instance: DuckDBInstance;
   let conn: DuckDBConnection;
+  let digests: DigestLog;
   try {
     // write_buffer_row_group_count 1: a transaction's new row groups are flushed one at a time, not
     // buffered five at a time (sink alone, 400k events: ~330 → ~300-315 MiB peak RSS, no slower).
@@ -67,6 +70,8 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
     // version tag (DuckDB before 1.2 can no longer open it); its data stays as it is.
     await conn.run(`ATTACH '${path.replace(/'/g, "''")}' AS store (STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${t.rowGroupRows})`);
     await conn.run('USE store');
+    // Tamper evidence: each write's committed events are chained in a digest in the same transaction (digests.ts).
+    digests = await openDigestLog(conn, opts.signer);
   } catch (cause) {
     throw new SinkError(`cannot open DuckDB store "${path}": ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
   }
@@ -111,6 +116,7 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
     } finally {
       appender.closeSync(); // flushes: the rows join this transaction
     }
+    await digests.record(location, [...batch.values()].map((item) => item.event));
     for (const { index } of batch.values()) outcomes[index] = COMMITTED;
   }
 
@@ -126,6 +132,7 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
       } catch (cause) {
         await conn.run('ROLLBACK').catch(() => undefined);
         knownTables.clear(); // a CREATE TABLE in this transaction is rolled back too
+        digests.rolledBack();
         // A failed transaction (disk full, read-only file) fails the same way when run again at once.
         throw new SinkError(`DuckDB write failed: ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
       }
