@@ -16,12 +16,14 @@ export const REJECT_CODES = {
   unclassified: 'The pipeline has no route, catch-all or ignore rule for the method and path.',
   missing_field: 'A field the pipeline needs (method, URL, status, time) is missing or of the wrong type.',
   invalid_event: 'The built or normalised event failed the Activity Tracker JSON Schema.',
+  nested_too_deep: 'The record nests objects or arrays deeper than 256 levels; no log line has reason to, and walking it could exhaust the stack.',
   unsupported_format: 'The record looks like none of the known input formats.',
   invalid_cadf: 'The event is not a valid CADF event under the rules pycadf applies (validate --profile cadf).',
   sink_rejected: 'The sink refused the event (for example a mapping error in Elasticsearch), or kept failing after the retry policy.',
   internal_error: 'The transform failed on the batch holding the line twice (a worker crashed or threw); the line was not processed.',
   source_truncated: 'The input ends in the middle of its compression stream (a cut .gz); the lines before the damage were processed.',
   source_unreadable: 'Reading the input failed part way (an I/O error); the lines before the failure were processed.',
+  source_decompression_limit: 'A .gz input inflated past its size or ratio limit (a gzip bomb); the lines before the limit were processed, the rest was not read.',
 } as const;
 
 export type RejectCode = keyof typeof REJECT_CODES;

@@ -6,7 +6,7 @@ import { toStored } from '../model/fields.js';
 import type { BatchCounts, Rejected, RejectCode, StoredEvent, TransformedBatch } from '../model/records.js';
 import type { LineBatch } from '../sources/lines.js';
 import { idsOfLine } from '../transforms/build/ids.js';
-import type { Redactor } from '../transforms/redact/types.js';
+import { MAX_DEPTH, TOO_DEEP_LABEL, type Redactor } from '../transforms/redact/index.js';
 import type { ValidateEvent } from '../transforms/validate/validate.js';
 
 export interface TransformDeps {
@@ -83,7 +83,14 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
       const unwrapped = format?.unwrap ? format.unwrap(parsed.record) : { ok: true as const, record: parsed.record };
       const record = unwrapped.ok ? unwrapped.record : parsed.record;
       // Redact before anything else (classification, error paths) sees the record.
+      const deepBefore = counts.redactions[TOO_DEEP_LABEL] ?? 0;
       const redactedInRecord = redactor.redactRecord(record, counts.redactions);
+      if ((counts.redactions[TOO_DEEP_LABEL] ?? 0) > deepBefore) {
+        // The walk cut a subtree off below MAX_DEPTH (JSON.parse takes 100,000 levels, JSON.stringify
+        // and any recursive step after it would not): the record is refused whole rather than built from a stub.
+        reject('nested_too_deep', `the record nests objects or arrays deeper than ${MAX_DEPTH} levels`, lineNo, text, JSON.stringify(record));
+        continue;
+      }
 
       if (!format) {
         reject('unsupported_format', 'the record matches no known input format', lineNo, text, JSON.stringify(record));

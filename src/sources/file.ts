@@ -1,7 +1,7 @@
 import { createReadStream, statSync, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { AuditlineError } from '../errors.js';
@@ -20,11 +20,41 @@ export interface InputSource {
 const READ_CHUNK_BYTES = 256 * 1024;
 
 /**
+ * How far a `.gz` input may inflate before the rest of it is taken for a gzip bomb, not input. The
+ * line path reads a bomb in bounded memory, but it would still spend minutes of CPU on gigabytes
+ * nobody logged; a JSON document assembles each element whole, so there it would cost memory too.
+ */
+export interface InflateLimits {
+  /** Decompressed bytes one `.gz` may yield in all. Default `DEFAULT_INFLATE_LIMITS.maxBytes`, 32 GiB. */
+  maxBytes: number;
+  /**
+   * Decompressed bytes per compressed byte read, checked once `ratioAfterBytes` have come out.
+   * Default 200: deflate tops out near 1032:1, so a bomb sits near it, while our logs inflate about
+   * 4:1 (the fixtures, gzip -9) and very repetitive JSON lines some tens to one.
+   */
+  maxRatio: number;
+  /** Below this many decompressed bytes (default 64 MiB) the ratio is not checked: a small file may compress very well. */
+  ratioAfterBytes: number;
+}
+
+export const DEFAULT_INFLATE_LIMITS: InflateLimits = { maxBytes: 32 * 1024 ** 3, maxRatio: 200, ratioAfterBytes: 64 * 1024 * 1024 };
+
+export interface ExpandOptions {
+  /** Limits on `.gz` inputs, each defaulting to `DEFAULT_INFLATE_LIMITS`. */
+  inflate?: Partial<InflateLimits>;
+}
+
+/** A `.gz` input passed one of its inflate limits: the reader stops there (reject code `source_decompression_limit`). */
+export class InflateLimitError extends Error {}
+
+/**
  * Expands the command-line paths: files, folders (recursive, sorted for stable
  * output), glob patterns, and `-` for stdin. A path that does not exist stops the run:
  * that is an I/O error, not a bad record.
  */
-export async function expandInputs(paths: string[], stdin: Readable = process.stdin): Promise<InputSource[]> {
+export async function expandInputs(paths: string[], stdin: Readable = process.stdin, opts: ExpandOptions = {}): Promise<InputSource[]> {
+  const limits: InflateLimits = { ...DEFAULT_INFLATE_LIMITS, ...opts.inflate };
+  const fileSource = (path: string, stats: Stats) => openFile(path, stats, limits);
   const out: InputSource[] = [];
   for (const p of paths) {
     if (p === '-') {
@@ -66,15 +96,36 @@ async function listFiles(dir: string): Promise<string[]> {
   return files;
 }
 
-function fileSource(path: string, stats: Stats): InputSource {
+function openFile(path: string, stats: Stats, limits: InflateLimits): InputSource {
   return {
     name: path,
     bytes: stats.size,
     open: () => {
       const raw = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
-      return path.endsWith('.gz') ? raw.pipe(createGunzip()).once('error', (e) => raw.destroy(e)) : raw;
+      if (!path.endsWith('.gz')) return raw;
+      // pipeline destroys every stage with the first error, so the reader sees the gunzip's or the guard's.
+      return pipeline(raw, createGunzip(), inflateGuard(() => raw.bytesRead, limits), () => {});
     },
   };
+}
+
+/** Passes decompressed bytes through until one of the limits is passed, then fails the stream. */
+function inflateGuard(compressedBytes: () => number, limits: InflateLimits): Transform {
+  let inflated = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      inflated += chunk.length;
+      // Bytes read ahead count as consumed, so the ratio is if anything understated.
+      const compressed = compressedBytes();
+      if (inflated > limits.maxBytes) {
+        done(new InflateLimitError(`decompressed past the limit of ${limits.maxBytes} bytes (read ${compressed} compressed)`));
+      } else if (inflated > limits.ratioAfterBytes && inflated > limits.maxRatio * compressed) {
+        done(new InflateLimitError(`decompressed ${inflated} bytes from ${compressed} compressed, past the limit of ${limits.maxRatio}:1`));
+      } else {
+        done(null, chunk);
+      }
+    },
+  });
 }
 
 export interface ReadOptions {
@@ -102,7 +153,7 @@ export function lineBatchOf(input: InputChunk, maxLineBytes: number | undefined)
 /** Where a source broke off, reported once for everything after that point (out of band: never a line). */
 export interface SourceDamage {
   kind: 'damage';
-  code: 'source_truncated' | 'source_unreadable';
+  code: 'source_truncated' | 'source_unreadable' | 'source_decompression_limit';
   reason: string;
   /** The number the first line lost would have had */
   line: number;
@@ -135,8 +186,8 @@ export async function* readInputChunks(source: InputSource, opts: ReadOptions = 
     const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
     yield {
       kind: 'damage',
-      code: isCompressionError(cause) ? 'source_truncated' : 'source_unreadable',
-      reason: `${source.name} broke off: ${cause?.message ?? e.message}`,
+      code: cause instanceof InflateLimitError ? 'source_decompression_limit' : isCompressionError(cause) ? 'source_truncated' : 'source_unreadable',
+      reason: `${source.name} ${cause instanceof InflateLimitError ? 'stopped' : 'broke off'}: ${cause?.message ?? e.message}`,
       line: nextDocumentLine > 1 ? nextDocumentLine : salvaged.lostLine,
     };
   }
@@ -154,11 +205,11 @@ interface Cutter<T> {
 }
 
 async function* readSource<T>(source: InputSource, opts: ReadOptions, cutter: Cutter<T>): AsyncGenerator<T | LineBatch> {
-  const stream = source.open();
+  const stream = withoutBom(source.open());
   try {
     // A `.json`/`.json.gz` file holding one array or a search response is streamed element by
     // element (sources/json-array.ts); everything else takes the line path.
-    const sniffed = isJsonDocumentName(source.name) ? await sniffJsonDocument(stream) : { kind: 'lines' as const, chunks: stream as AsyncIterable<Buffer> };
+    const sniffed = isJsonDocumentName(source.name) ? await sniffJsonDocument(stream) : { kind: 'lines' as const, chunks: stream };
     const chunks = counted(sniffed.chunks, opts.onBytes);
     if (sniffed.kind !== 'lines') {
       yield* readJsonArrayBatches(source.name, chunks, sniffed.kind, opts);
@@ -176,4 +227,27 @@ async function* counted(chunks: AsyncIterable<Buffer>, onBytes: ((n: number) => 
     onBytes?.(chunk.length);
     yield chunk;
   }
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * The bytes of a source without the UTF-8 byte-order mark some editors put first: neither
+ * JSON.parse nor the JSON streamer accepts one, so it would cost the first line. Reads as small as
+ * one byte (a pipe) are held until the first three bytes are known.
+ */
+async function* withoutBom(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    if (head === undefined) {
+      yield chunk;
+      continue;
+    }
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    if (head.length < UTF8_BOM.length && UTF8_BOM.subarray(0, head.length).equals(head)) continue;
+    const start = head.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? UTF8_BOM.length : 0;
+    if (head.length > start) yield head.subarray(start);
+    head = undefined;
+  }
+  if (head !== undefined && head.length > 0 && !UTF8_BOM.subarray(0, head.length).equals(head)) yield head;
 }

@@ -1,4 +1,4 @@
-import type { Readable, Transform } from 'node:stream';
+import type { Transform } from 'node:stream';
 import Parser from 'stream-json/Parser.js';
 import Pick from 'stream-json/filters/Pick.js';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
@@ -33,8 +33,8 @@ export function isJsonDocumentName(name: string): boolean {
  * Reads the head of a stream to tell an array or a search response from JSON lines, and gives
  * back the chunks (head included) to read from, so the source is opened once (stdin works too).
  */
-export async function sniffJsonDocument(stream: Readable): Promise<{ kind: JsonDocumentKind; chunks: AsyncIterable<Buffer> }> {
-  const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+export async function sniffJsonDocument(stream: AsyncIterable<Buffer>): Promise<{ kind: JsonDocumentKind; chunks: AsyncIterable<Buffer> }> {
+  const iterator = stream[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let text = '';
   while (text.trimStart().length < SNIFF_CHARS) {

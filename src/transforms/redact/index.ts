@@ -13,6 +13,7 @@ import { createWalker } from './walk.js';
 
 export type { RedactionCounts, Redactor } from './types.js';
 export { FINGERPRINT_PREFIX, MARK_PREFIX, isFingerprint, isRedacted } from './marks.js';
+export { MAX_DEPTH, TOO_DEEP_LABEL } from './walk.js';
 
 export interface RedactorOptions {
   /** The installation key (secrets/hmac-key.ts). */

@@ -13,7 +13,8 @@ import { looksLikeKeyMaterial } from './shapes.js';
  */
 export const MAX_DEPTH = 256;
 export const TOO_DEEP = '[redacted:too-deep]';
-const TOO_DEEP_LABEL = 'too-deep';
+/** The tally a cut subtree adds to the redaction counts (the line chain reads it to dead-letter the record). */
+export const TOO_DEEP_LABEL = 'too-deep';
 
 /** An auth scheme in front of a header value's credential. */
 const AUTH_SCHEME_PREFIX = /^(?:bearer|basic|digest|token|negotiate|apikey)[ \t]+/i;
