@@ -95,7 +95,7 @@ export async function* readJsonArrayBatches(
   try {
     for await (const element of streamElements(chunks, kind)) {
       const value = kind === 'search-response' && isObject(element) && isObject(element._source) ? element._source : element;
-      const text = JSON.stringify(value) ?? 'null';
+      const text = elementText(value);
       if (text.length * 4 > maxLineBytes && Buffer.byteLength(text) > maxLineBytes) {
         oversized.push({ index: lines.length, bytes: Buffer.byteLength(text), head: text.slice(0, OVERSIZED_HEAD_CHARS) });
         lines.push('');
@@ -111,6 +111,31 @@ export async function* readJsonArrayBatches(
     lines.push('');
   }
   if (lines.length > 0) yield broken ? { ...take(), broken } : take();
+}
+
+/**
+ * Levels kept of an element too deep for JSON.stringify, which recurses and throws at some thousands
+ * (the streamer assembles 100,000 without complaint). Deeper than the line chain's own limit (256),
+ * so the cut element is still refused there as `nested_too_deep`; shallow enough to stringify.
+ */
+const MAX_ELEMENT_DEPTH = 1024;
+
+/** An element as one line; a stack-exhausting element is cut, not allowed to end the whole document. */
+function elementText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return JSON.stringify(cutBelow(value, MAX_ELEMENT_DEPTH));
+  }
+}
+
+function cutBelow(value: unknown, levels: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (levels === 0) return null;
+  if (Array.isArray(value)) return value.map((v) => cutBelow(v, levels - 1));
+  // fromEntries defines properties, so a `__proto__` key stays a key instead of setting the prototype.
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cutBelow(v, levels - 1)]));
 }
 
 /** The document itself is not valid JSON (as opposed to the source failing to read). */
