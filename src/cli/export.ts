@@ -5,8 +5,9 @@ import { defaultStorePath } from '../run/sink-choice.js';
 import { openStoreReader } from '../sinks/duckdb/read.js';
 import { esReadOptions, openEsRead, type EsReadArgs } from './es-read.js';
 import { parseInstant } from './time-range.js';
+import { pipeToStdout, queryString, serverOf, serverReadOptions, serverRequest, type ServerReadArgs } from './server-read.js';
 
-interface ExportArgs extends EsReadArgs {
+interface ExportArgs extends EsReadArgs, ServerReadArgs {
   profile: 'activity-tracker' | 'cadf';
   store?: string;
   'data-dir': string;
@@ -29,7 +30,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export',
   describe: 'Write stored events as NDJSON to stdout, ordered by time, filtered by location and time',
   builder: (y) =>
-    esReadOptions(y)
+    serverReadOptions(esReadOptions(y))
       .option('store', { type: 'string', describe: 'DuckDB file (default <data-dir>/auditline.duckdb)' })
       .option('data-dir', { type: 'string', default: 'auditline-data' })
       .option('location', { type: 'string', describe: 'only this location (e.g. us-south)' })
@@ -38,6 +39,12 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       // The strict DSP0262 view (src/profiles/cadf.ts)
       .option('profile', { choices: ['activity-tracker', 'cadf'] as const, default: 'activity-tracker' as const, describe: 'activity-tracker: events as stored; cadf: strict DMTF CADF events that pycadf validates' }) as never,
   handler: async (args) => {
+    const server = serverOf(args);
+    if (server) {
+      // The server applies the same filters and profile; relative times are resolved by it, as here.
+      const query = queryString({ location: args.location, since: args.since, until: args.until, profile: args.profile });
+      return pipeToStdout(await serverRequest(server, `/api/events${query}`));
+    }
     const reader = await openReader(args);
     try {
       const filter = {

@@ -12,8 +12,9 @@ import type { Plan } from '../searches/plan.js';
 import { openSearchStore, runPlan, type RunRange, type RunResult } from '../searches/run.js';
 import { esReadOptions, openEsRead, type EsReadArgs } from './es-read.js';
 import { parseInstant } from './time-range.js';
+import { serverOf, serverReadOptions, serverRequest, type ServerReadArgs } from './server-read.js';
 
-interface SearchArgs extends EsReadArgs {
+interface SearchArgs extends EsReadArgs, ServerReadArgs {
   action: 'list' | 'lint' | 'run' | 'export';
   name?: string;
   param: string[];
@@ -35,7 +36,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
   command: 'search <action> [name]',
   describe: 'Saved searches and detection rules: list, lint, run <name>, export <name> --to kibana|esql|sql|dsl',
   builder: (y: Argv) =>
-    esReadOptions(y)
+    serverReadOptions(esReadOptions(y))
       .positional('action', { choices: ['list', 'lint', 'run', 'export'] as const, demandOption: true })
       .positional('name', { type: 'string', describe: 'search name (file slug or id) or a path to a YAML file' })
       .option('param', { type: 'string', array: true, default: [], describe: 'parameter as name=value (repeatable)' })
@@ -87,6 +88,14 @@ function needName(args: SearchArgs): string {
 }
 
 async function run(args: SearchArgs): Promise<void> {
+  const server = serverOf(args);
+  if (server) {
+    // The server's searches folder and store; it formats with the same code, so the output is the same.
+    const body = { params: parseParamArgs(args.param), since: args.since, until: args.until, location: args.location, limit: args.limit, format: args.format };
+    const res = await serverRequest(server, `/api/searches/${encodeURIComponent(needName(args))}/run`, { method: 'POST', body });
+    process.stdout.write(await res.text());
+    return;
+  }
   const search = findSearch(needName(args), args.dir);
   const def = planOf(search, undefined).definition;
   const plan = planOf(search, resolveParams(search.name, def, parseParamArgs(args.param)));

@@ -14,6 +14,7 @@ interface ServeArgs {
   'key-file'?: string;
   pipeline?: string[];
   format?: string;
+  searches?: string;
   token?: string[];
   auth: boolean;
   'protect-metrics'?: boolean;
@@ -45,6 +46,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('key-file', { type: 'string', describe: 'HMAC key file (else AUDITLINE_HMAC_KEY, else <data-dir>/hmac.key)' })
       .option('pipeline', { type: 'string', array: true, describe: 'bundled pipeline name or YAML path (default: all bundled, chosen by host)' })
       .option('format', { type: 'string', describe: 'skip format detection' })
+      .option('searches', { type: 'string', describe: 'folder of saved searches and rules for /api/searches and /api/findings (default: the bundled ones)' })
       .option('token', { type: 'string', array: true, describe: `accepted credential: Bearer T, or basic auth with any user and T as password (else ${TOKEN_ENV}, else auth.tokens in --config)` })
       .option('auth', { type: 'boolean', default: true, describe: '--no-auth runs without credentials (refused by default when no token is set)' })
       .option('protect-metrics', { type: 'boolean', describe: '/metrics needs credentials too' })
@@ -68,6 +70,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         keyFile: args['key-file'],
         pipelines: args.pipeline,
         format: args.format,
+        searches: args.searches,
         workers: args.workers,
         token: args.token,
         // yargs gives `auth: true` by default; only an explicit --no-auth turns it off.

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { AuditlineError } from '../errors.js';
-import { locationOfTable, TABLE_PREFIX, tableOf } from '../sinks/duckdb/schema.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { openReadConnection, storeLocations } from '../sinks/duckdb/read.js';
+import { tableOf } from '../sinks/duckdb/schema.js';
 import { compileSql, type SqlQuery } from './compile-sql.js';
 import { findingOfRow, type Finding } from './findings.js';
 import type { Plan } from './plan.js';
@@ -13,29 +12,20 @@ export interface SearchStore {
   close(): void;
 }
 
-export async function openSearchStore(path: string): Promise<SearchStore> {
-  if (!existsSync(path)) throw new AuditlineError('AL_SOURCE_IO', `store not found: ${path}`, { file: path });
-  let instance: DuckDBInstance;
-  try {
-    instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
-  } catch (cause) {
-    // DuckDB names the process holding the write lock in its message: the user needs it.
-    throw new AuditlineError('AL_SOURCE_IO', `cannot open the store read-only: ${(cause as Error).message}`, { file: path }, { cause });
-  }
-  const conn: DuckDBConnection = await instance.connect();
+/**
+ * Given a path, opens the store read-only (a store another process writes is refused, naming that
+ * process). Given a connection (a writer's own, lent by `DuckDbSink.reader()`), searches through it;
+ * `close()` then closes that connection only.
+ */
+export async function openSearchStore(source: string | DuckDBConnection): Promise<SearchStore> {
+  const { conn, close } = await openReadConnection(source);
   return {
-    async locations() {
-      const r = await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_name LIKE '${TABLE_PREFIX}%' ORDER BY table_name`);
-      return r.getRows().map(([t]) => locationOfTable(String(t)));
-    },
+    locations: () => storeLocations(conn),
     async query(q) {
       const r = await conn.runAndReadAll(q.sql, q.params);
       return r.getRowObjectsJS() as Record<string, unknown>[];
     },
-    close() {
-      conn.closeSync();
-      instance.closeSync();
-    },
+    close,
   };
 }
 

@@ -61,7 +61,8 @@ export function createApp(ctx: AppContext, opts: AppOptions): (req: IncomingMess
       if (error.status >= 500) opts.log(`${req.method} ${route}: ${error.status} ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
       reply = { status: error.status, body: errorBody(error), headers: error.headers };
     }
-    send(req, res, reply, ctx.state.stopping);
+    if (reply.stream) await sendStream(res, reply, ctx.state.stopping);
+    else send(req, res, reply, ctx.state.stopping);
     ctx.metrics.request(route, req.method ?? '', reply.status);
   };
 
@@ -73,16 +74,39 @@ export function createApp(ctx: AppContext, opts: AppOptions): (req: IncomingMess
   };
 }
 
-function send(req: IncomingMessage, res: ServerResponse, reply: Reply, stopping: boolean): void {
-  if (res.destroyed) return;
-  const headers: Record<string, string | number> = {
-    ...PRODUCT_HEADERS,
-    'Content-Type': reply.contentType ?? JSON_TYPE,
-    'Content-Length': Buffer.byteLength(reply.body),
-    ...reply.headers,
-  };
+function headersOf(reply: Reply, stopping: boolean, length: number | undefined): Record<string, string | number> {
+  const headers: Record<string, string | number> = { ...PRODUCT_HEADERS, 'Content-Type': reply.contentType ?? JSON_TYPE, ...reply.headers };
+  if (length !== undefined) headers['Content-Length'] = length;
   // While stopping, each answer closes its connection, so keep-alive senders reconnect elsewhere or later.
   if (stopping) headers.Connection = 'close';
-  res.writeHead(reply.status, headers);
+  return headers;
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply, stopping: boolean): void {
+  if (res.destroyed) return;
+  res.writeHead(reply.status, headersOf(reply, stopping, Buffer.byteLength(reply.body)));
   res.end(req.method === 'HEAD' ? undefined : reply.body);
+}
+
+/**
+ * Chunked, at the reader's pace (a slow reader holds the stream, not the server's memory). The
+ * stream is always iterated, even for a reader already gone, so that its own cleanup (closing a
+ * store connection) runs.
+ */
+async function sendStream(res: ServerResponse, reply: Reply, stopping: boolean): Promise<void> {
+  if (!res.destroyed) {
+    res.writeHead(reply.status, headersOf(reply, stopping, undefined));
+    if (reply.body !== '') res.write(reply.body);
+  }
+  try {
+    for await (const chunk of reply.stream!) {
+      if (res.destroyed) break;
+      if (!res.write(chunk)) await new Promise<void>((resolve) => (res.destroyed ? resolve() : res.once('drain', resolve).once('close', resolve)));
+    }
+    res.end();
+  } catch (e) {
+    // Headers are gone: only a cut connection (no final chunk) tells the reader the answer is broken.
+    res.destroy();
+    throw e;
+  }
 }

@@ -16,6 +16,7 @@ export interface ServeConfigFile {
   keyFile?: string;
   pipelines?: string[];
   format?: string;
+  searches?: string;
   workers?: number;
   auth?: { tokens?: string[]; protectMetrics?: boolean; disabled?: boolean };
   limits?: Partial<ServeLimits>;
@@ -44,6 +45,7 @@ const schema = {
     keyFile: { ...str, nullable: true },
     pipelines: { type: 'array', nullable: true, items: str, minItems: 1 },
     format: { ...str, nullable: true },
+    searches: { ...str, nullable: true },
     workers: { type: 'integer', minimum: 0, nullable: true },
     auth: {
       type: 'object',
@@ -95,6 +97,7 @@ export function parseServeConfig(text: string, file: string): LoadedServeConfig 
     dlq: path(value.dlq),
     dataDir: path(value.dataDir),
     keyFile: path(value.keyFile),
+    searches: path(value.searches),
     tls: value.tls && { cert: path(value.tls.cert)!, key: path(value.tls.key)! },
     // Bundled pipelines are named; anything with a slash or a .yaml suffix is a path.
     pipelines: value.pipelines?.map((p) => (/[/\\]|\.ya?ml$/.test(p) ? resolve(base, p) : p)),
@@ -113,6 +116,7 @@ export interface ServeFlags {
   keyFile?: string;
   pipelines?: string[];
   format?: string;
+  searches?: string;
   workers?: number;
   token?: string[];
   noAuth?: boolean;
@@ -155,6 +159,7 @@ export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig
     keyFile: flags.keyFile ?? c.keyFile ?? undefined,
     pipelines: flags.pipelines ?? c.pipelines ?? undefined,
     format: flags.format ?? c.format ?? undefined,
+    searchesDir: flags.searches ?? c.searches ?? undefined,
     workers: flags.workers ?? c.workers ?? defaultWorkers,
     tokens: tokenTexts.filter((t): t is string => typeof t === 'string' && t !== '').map((t) => new Secret(t)),
     noAuth: flags.noAuth ?? c.auth?.disabled ?? false,

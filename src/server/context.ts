@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Engine } from '../run/engine.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -24,8 +25,19 @@ export interface ServerState {
   stopping: boolean;
 }
 
+/** What the query routes read: the store the server writes, through connections on its own DuckDB instance. */
+export interface QuerySource {
+  /** A new read connection (the route closes it); undefined when the server writes NDJSON, not a store. */
+  connect: (() => Promise<DuckDBConnection>) | undefined;
+  /** Folder of saved searches and detection rules. */
+  searchesDir: string;
+  /** Findings already reported (the same ledger `auditline detect` keeps). */
+  findingsFile: string;
+}
+
 export interface AppContext {
   engine: Engine;
+  query: QuerySource;
   metrics: ServerMetrics;
   limits: Limits;
   cluster: ClusterInfo;
@@ -41,6 +53,13 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Defaults to application/json. */
   contentType?: string;
+  /**
+   * Sent after `body`, chunk by chunk as the sender reads them (answers too large to hold, such as an
+   * export); `body` then carries no length. A failure midway cuts the connection, so the reader
+   * sees a broken answer, never a short one taken for whole. Only for GET and POST routes (a HEAD
+   * answer would carry the stream).
+   */
+  stream?: AsyncIterable<string>;
 }
 
 export interface RouteInput {

@@ -13,6 +13,8 @@ export interface ServeOptions {
   keyFile?: string;
   pipelines?: string[];
   format?: string;
+  /** Folder of saved searches and detection rules the query routes run (default: the bundled ones). */
+  searchesDir?: string;
   /** Transform worker threads (0: the main thread). */
   workers: number;
   /** Accepted credentials; any one will do. */

@@ -10,7 +10,8 @@ import { prepareTransform } from '../run/setup.js';
 import { createTransformPool } from '../run/transform-pool.js';
 import { loadHmacKey } from '../secrets/hmac-key.js';
 import { openDeadLetter } from '../sinks/dead-letter.js';
-import { openDuckDbSink } from '../sinks/duckdb/sink.js';
+import { openDuckDbSink, type DuckDbSink } from '../sinks/duckdb/sink.js';
+import { BUNDLED_SEARCHES_DIR } from '../searches/load.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
 import type { EventSink } from '../sinks/sink.js';
 import { createApp } from './app.js';
@@ -19,6 +20,9 @@ import type { AppContext, ServerState } from './context.js';
 import { createMetrics } from './metrics.js';
 import type { ServeOptions } from './options.js';
 import { esCompatRoutes } from './routes/es-compat.js';
+import { eventRoutes } from './routes/events.js';
+import { findingRoutes } from './routes/findings.js';
+import { searchRoutes } from './routes/searches.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 
@@ -56,7 +60,8 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
   const setup = prepareTransform({ pipelines: opts.pipelines, format: opts.format, key, maxLineBytes: opts.limits.maxLineBytes });
   const tls = opts.tls ? { cert: readTlsFile(opts.tls.cert), key: readTlsFile(opts.tls.key) } : undefined;
   const storeName = opts.out ?? opts.store ?? defaultStorePath(opts.dataDir);
-  const opened: EventSink = opts.out ? openNdjsonSink(opts.out) : await openDuckDbSink(storeName);
+  const store: DuckDbSink | undefined = opts.out ? undefined : await openDuckDbSink(storeName);
+  const opened: EventSink = store ?? openNdjsonSink(opts.out!);
   const sink = start.wrapSink ? start.wrapSink(opened) : opened;
   const engine = openEngine({
     pool: createTransformPool({ workers: opts.workers, init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.limits.maxLineBytes }),
@@ -74,6 +79,8 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
   let requests = 0;
   const ctx: AppContext = {
     engine,
+    // Reads go through the writer's own DuckDB instance: no other process may open the file meanwhile.
+    query: { connect: store && (() => store.reader()), searchesDir: opts.searchesDir ?? BUNDLED_SEARCHES_DIR, findingsFile: `${opts.dataDir}/findings.ndjson` },
     metrics: createMetrics(() => engine.stats()),
     limits: { maxBodyBytes: opts.limits.maxBodyBytes, maxLineBytes: opts.limits.maxLineBytes, retryAfterSeconds: opts.limits.retryAfterSeconds },
     cluster: { name: opts.cluster.name, version: opts.cluster.version, uuid: clusterUuid(storeName) },
@@ -81,7 +88,7 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
     sourceName: (kind, index) => `http:${kind}${index === undefined ? '' : `:${index.replace(/[^\w.-]/g, '_').slice(0, MAX_INDEX_IN_NAME)}`}:${++requests}`,
   };
   const handler = createApp(ctx, {
-    routes: [...healthRoutes(opts.protectMetrics), ...ingestRoutes, ...esCompatRoutes],
+    routes: [...healthRoutes(opts.protectMetrics), ...ingestRoutes, ...esCompatRoutes, ...eventRoutes, ...searchRoutes, ...findingRoutes],
     authenticate: opts.noAuth ? undefined : createAuthenticator(opts.tokens),
     log,
   });

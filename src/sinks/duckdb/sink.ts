@@ -7,6 +7,7 @@ import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type Ev
 import { createTableSql, tableOf } from './schema.js';
 import { openDigestLog, type DigestLog } from './digests.js';
 import type { DigestSigner } from '../digest-chain.js';
+import { storeLockedError } from './store-lock.js';
 
 /**
  * Measured with `npm run bench:build && node bench/dist/bench/duckdb-load.js`, which passes other
@@ -37,6 +38,16 @@ export interface DuckDbTuning {
   memoryLimit: string;
 }
 
+/** The store sink, which can also lend read connections: DuckDB lets no other process open the file while it writes. */
+export interface DuckDbSink extends EventSink {
+  /**
+   * A new connection on the sink's own DuckDB instance, with the store as its default database: it
+   * reads what has been committed (DuckDB's MVCC) without touching the write connection's
+   * transaction. The caller closes it, before the sink is closed.
+   */
+  reader(): Promise<DuckDBConnection>;
+}
+
 export const DEFAULT_TUNING: DuckDbTuning = { rowGroupRows: 2048, threads: 1, checkpointThreshold: '16MB', memoryLimit: '64MB' };
 
 /**
@@ -50,7 +61,7 @@ export const DEFAULT_TUNING: DuckDbTuning = { rowGroupRows: 2048, threads: 1, ch
  * straight to the table is 20-25% faster than a staging table moved by INSERT … SELECT
  * (docs/decisions/2026-11-duckdb-loading.md). Stores created with the key still work.
  */
-export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning> = {}, opts: { signer?: DigestSigner | undefined } = {}): Promise<EventSink> {
+export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning> = {}, opts: { signer?: DigestSigner | undefined } = {}): Promise<DuckDbSink> {
   const t: DuckDbTuning = { ...DEFAULT_TUNING, ...tuning };
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let instance: DuckDBInstance;
@@ -73,7 +84,7 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
     // Tamper evidence: each write's committed events are chained in a digest in the same transaction (digests.ts).
     digests = await openDigestLog(conn, opts.signer);
   } catch (cause) {
-    throw new SinkError(`cannot open DuckDB store "${path}": ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
+    throw storeLockedError(cause, path, 'AL_SINK_IO') ?? new SinkError(`cannot open DuckDB store "${path}": ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
   }
   const knownTables = new Set<string>();
 
@@ -137,6 +148,11 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
         throw new SinkError(`DuckDB write failed: ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
       }
       return outcomes;
+    },
+    async reader() {
+      const reader = await instance.connect();
+      await reader.run('USE store');
+      return reader;
     },
     async close() {
       conn.closeSync();
