@@ -14,7 +14,7 @@ const QUOTED = '"((?:[^"\\\\]|\\\\.)*)"';
  * $status $body_bytes_sent "$http_referer" "$http_user_agent"`; Apache `common` (no referer and
  * agent) and formats that append fields after the agent are accepted too.
  */
-const COMBINED = new RegExp(`^(\\S+) \\S+ (\\S+) \\[([^\\]]+)\\] ${QUOTED} (\\d{3}) (?:\\d+|-)(?: ${QUOTED} ${QUOTED})?(?: .*)?$`);
+export const COMBINED = new RegExp(`^(\\S+) \\S+ (\\S+) \\[([^\\]]+)\\] ${QUOTED} (\\d{3}) (?:\\d+|-)(?: ${QUOTED} ${QUOTED})?(?: .*)?$`);
 
 /**
  * Envoy's default format: `[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%
@@ -22,7 +22,7 @@ const COMBINED = new RegExp(`^(\\S+) \\S+ (\\S+) \\[([^\\]]+)\\] ${QUOTED} (\\d{
  * %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%"
  * "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"`.
  */
-const ENVOY = new RegExp(`^\\[([^\\]]+)\\] ${QUOTED} (\\d{1,3}) \\S+ \\S+ \\S+ \\S+ \\S+ ${QUOTED} ${QUOTED} ${QUOTED} ${QUOTED} ${QUOTED}(?: .*)?$`);
+export const ENVOY = new RegExp(`^\\[([^\\]]+)\\] ${QUOTED} (\\d{1,3}) \\S+ \\S+ \\S+ \\S+ \\S+ ${QUOTED} ${QUOTED} ${QUOTED} ${QUOTED} ${QUOTED}(?: .*)?$`);
 
 const MONTHS: Record<string, string> = { Jan: '01', Feb: '02', Mar: '03', Apr: '04', May: '05', Jun: '06', Jul: '07', Aug: '08', Sep: '09', Oct: '10', Nov: '11', Dec: '12' };
 /** `$time_local`: `10/Oct/2000:13:55:36 -0700` */
