@@ -50,9 +50,10 @@ function list(_input: RouteInput, ctx: AppContext): Reply {
  * `{ search, name, kind, count, events | findings }`.
  */
 async function run({ req, params }: RouteInput, ctx: AppContext): Promise<Reply> {
+  // Read first: the app takes a failure before the body is complete for a sender that went away.
+  const body = jsonObject(await readBody(req, MAX_RUN_BODY_BYTES), RUN_KEYS);
   const name = params.name ?? '';
   if (!SEARCH_NAME.test(name)) throw new AuditlineError('AL_SEARCH_NOT_FOUND', `no search named "${name.slice(0, 64)}"`);
-  const body = jsonObject(await readBody(req, MAX_RUN_BODY_BYTES), RUN_KEYS);
   const search = findSearch(name, ctx.query.searchesDir);
   const def = planOf(search, undefined).definition;
   const plan = planOf(search, resolveParams(search.name, def, paramStrings(body.params)));

@@ -58,7 +58,7 @@ export async function openStoreReader(source: string | DuckDBConnection): Promis
       }
       if (after !== undefined && after.location === location) {
         // Split in two so the time bound alone can skip row groups by zone map.
-        where.push('event_time >= make_timestamptz($afterTime)', '(event_time > make_timestamptz($afterTime) OR id > $afterId)');
+        where.push('event_time >= make_timestamptz($afterTime::BIGINT)', '(event_time > make_timestamptz($afterTime::BIGINT) OR id > $afterId)');
         params.afterTime = after.timeMicros;
         params.afterId = after.id;
       }
