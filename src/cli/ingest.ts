@@ -15,6 +15,7 @@ interface IngestArgs {
   es?: string;
   'es-config'?: string;
   setup: boolean;
+  digests: boolean;
   dlq?: string;
   'data-dir': string;
   'key-file'?: string;
@@ -43,6 +44,7 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
       .option('dlq', { type: 'string', describe: 'dead-letter file (default <data-dir>/dead-letter.ndjson)' })
       .option('data-dir', { type: 'string', default: 'auditline-data', describe: 'folder of the store, dead-letter file and HMAC key' })
       .option('key-file', { type: 'string', describe: 'HMAC key file (else AUDITLINE_HMAC_KEY, else <data-dir>/hmac.key)' })
+      .option('digests', { type: 'boolean', default: false, describe: 'seal the store: chain a digest of every write (auditline verify); a sealed store stays sealed' })
       .option('max-line-bytes', { type: 'number', default: DEFAULT_MAX_LINE_BYTES, describe: 'longer lines are dead-lettered as line_too_long' })
       .option('workers', { type: 'number', describe: 'transform worker threads (0: main thread; default: one per core for inputs over 32 MiB or stdin)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as one JSON object' })
@@ -62,6 +64,7 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
       es: args.es,
       esConfig: args['es-config'],
       esSetup: args.setup,
+      digests: args.digests,
       dlq: args.dlq,
       dataDir: args['data-dir'],
       keyFile: args['key-file'],
@@ -90,6 +93,7 @@ async function follow(args: IngestArgs): Promise<void> {
       es: args.es,
       esConfig: args['es-config'],
       esSetup: args.setup,
+      digests: args.digests,
       dlq: args.dlq,
       dataDir: args['data-dir'],
       keyFile: args['key-file'],

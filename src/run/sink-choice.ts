@@ -16,6 +16,8 @@ export interface SinkChoice {
   esConfig?: string;
   /** Run `es setup` on the clusters first instead of refusing ones that lack it. */
   esSetup?: boolean;
+  /** Seal the DuckDB store: chain a digest of every write (tamper evidence; a sealed store stays sealed). */
+  digests?: boolean;
   /** Dead-letter file (default `<dataDir>/dead-letter.ndjson`). */
   dlq?: string;
   dataDir: string;
@@ -40,7 +42,7 @@ export async function openChosenSink(choice: SinkChoice): Promise<EventSink> {
     const es = resolveElasticsearchConfig({ url: choice.es, file: choice.esConfig, env: choice.env });
     return openElasticsearchSink(es, { setup: choice.esSetup });
   }
-  return openDuckDbSink(localOutputsOf(choice).storeName, {}, { signer: loadSigningKey({ dataDir: choice.dataDir, env: choice.env }) });
+  return openDuckDbSink(localOutputsOf(choice).storeName, {}, { digests: choice.digests, signer: loadSigningKey({ dataDir: choice.dataDir, env: choice.env }) });
 }
 
 export function openChosenDeadLetter(choice: SinkChoice): DeadLetterSink {

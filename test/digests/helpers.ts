@@ -15,7 +15,7 @@ export function storeOf(dir: string): string {
 }
 
 export function ingest(paths: string[], dir: string, env: NodeJS.ProcessEnv = TEST_ENV) {
-  return runIngest({ paths, dataDir: dir, env, workers: 0 });
+  return runIngest({ paths, dataDir: dir, env, workers: 0, digests: true });
 }
 
 /**

@@ -130,7 +130,7 @@ describe('crash between writes', () => {
     const dir = tempDir();
     // Kill points by bytes on disk (store and WAL): before the first commit, during writes, after some.
     for (const killAt of [1_000_000, 5_000_000, 12_000_000]) {
-      const child = spawn(process.execPath, [CLI, 'ingest', CORPUS, '--data-dir', dir, '--workers', '0'], { env: { ...process.env, ...TEST_ENV }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI, 'ingest', CORPUS, '--data-dir', dir, '--workers', '0', '--digests'], { env: { ...process.env, ...TEST_ENV }, stdio: 'ignore' });
       const exited = new Promise((r) => child.once('exit', r));
       for (let i = 0; i < 600 && child.exitCode === null && storeBytes(dir) < killAt; i++) await new Promise((r) => setTimeout(r, 10));
       child.kill('SIGKILL');
@@ -138,7 +138,7 @@ describe('crash between writes', () => {
       const v = cli(['verify', '--data-dir', dir]);
       expect(v.stdout + v.stderr).not.toMatch(/TAMPERED|AL_STORE_TAMPERED/);
     }
-    const last = cli(['ingest', CORPUS, '--data-dir', dir, '--workers', '0', '--json']);
+    const last = cli(['ingest', CORPUS, '--data-dir', dir, '--workers', '0', '--digests', '--json']);
     expect(last.status).toBe(0);
     const resumed = JSON.parse(last.stdout) as { eventsIndexed: number; duplicatesSkipped: number };
     expect(resumed.duplicatesSkipped).toBeGreaterThan(0);

@@ -46,6 +46,11 @@ async function headOf(conn: DuckDBConnection, location: string): Promise<{ seq: 
   return row ? { seq: Number(row[0]), digest: String(row[1]) } : undefined;
 }
 
+/** Whether the store keeps digests: once sealed, every later write must add to its chains. */
+export async function keepsDigests(conn: DuckDBConnection): Promise<boolean> {
+  return (await tablesWithPrefix(conn, DIGEST_TABLE_PREFIX)).length > 0;
+}
+
 async function tablesWithPrefix(conn: DuckDBConnection, prefix: string): Promise<string[]> {
   const r = await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_name LIKE '${prefix}%' ORDER BY table_name`);
   return r.getRows().map(([t]) => String(t));
