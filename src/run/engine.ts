@@ -68,6 +68,8 @@ export function openEngine(opts: EngineOptions): Engine {
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
   let writesQueued = 0;
+  /** A write was asked for while another committed: made as soon as that one is done */
+  let cutWanted = false;
   /** Input bytes of the batches waiting in `pending` for the next write */
   let pendingBytes = 0;
   let failure: unknown;
@@ -91,9 +93,11 @@ export function openEngine(opts: EngineOptions): Engine {
     }
   };
 
+  /** Cuts the waiting events into a write now: the write is full, the engine closes, or nothing else can free room. */
   function cut(): void {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    cutWanted = false;
     if (pending.empty) return;
     const taken = pending.take();
     pendingBytes = 0;
@@ -101,8 +105,20 @@ export function openEngine(opts: EngineOptions): Engine {
     writing = writing.then(async () => {
       await writeOut(taken.events, taken.segments);
       writesQueued--;
-      cutIfStalled();
+      if (cutWanted && writesQueued === 0) cut();
+      else cutIfStalled();
     });
+  }
+
+  /**
+   * Asks for a write of what waits, for latency (a source ended, the maximum wait passed). While a
+   * write is committing, the requests are gathered into the one write that follows it (group
+   * commit): four shippers sending 1,000-line bulks otherwise made a write of each, below a row
+   * group per table.
+   */
+  function cutSoon(): void {
+    if (writesQueued === 0) cut();
+    else cutWanted = true;
   }
 
   /**
@@ -123,7 +139,7 @@ export function openEngine(opts: EngineOptions): Engine {
     pendingBytes += ticket.bytes;
     if (closing || pending.full()) cut();
     else {
-      timer ??= setTimeout(cut, policy.maxWaitMs);
+      timer ??= setTimeout(cutSoon, policy.maxWaitMs);
       cutIfStalled();
     }
   };
@@ -133,7 +149,7 @@ export function openEngine(opts: EngineOptions): Engine {
       const { bytes, result } = src.queue.shift()!;
       admit({ source: src, batch: result!, bytes });
     }
-    if (src.ended && src.flushOnEnd && src.queue.length === 0) cut();
+    if (src.ended && src.flushOnEnd && src.queue.length === 0) cutSoon();
   };
 
   const settle = (ticket: Ticket, tally: Tally | undefined, error?: unknown) => {
@@ -259,7 +275,7 @@ export function openEngine(opts: EngineOptions): Engine {
         end(options = {}) {
           src.ended = true;
           src.flushOnEnd = options.flush ?? true;
-          if (src.flushOnEnd && src.queue.length === 0) cut();
+          if (src.flushOnEnd && src.queue.length === 0) cutSoon();
           return new Promise<SourceResult>((resolve, reject) => {
             src.finish = { resolve, reject };
             if (src.outstanding === 0) finishSource(src);
@@ -268,7 +284,7 @@ export function openEngine(opts: EngineOptions): Engine {
       };
     },
     admits: (bytes) => budget.admits(bytes),
-    flush: cut,
+    flush: cutSoon,
     stats: () => ({
       inFlightBytes: budget.inFlight,
       peakInFlightBytes: budget.peak,
