@@ -47,7 +47,11 @@ const args = await yargs(hideBin(process.argv))
   .option('limit', { type: 'number', default: Infinity })
   .option('methods', { type: 'string', default: 'sink,anti-appender,pk-appender' })
   .option('rounds', { type: 'number', default: 1 })
-  .option('batch', { type: 'number', default: 16_384, describe: 'events per write (the runner sends at most 16,384, fewer when every location already has a row group: run/sink-batch.ts)' })
+  .option('batch', {
+    type: 'number',
+    default: 16_384,
+    describe: 'events per write (the runner sends at most 16,384, fewer when every location already has a row group: run/sink-batch.ts)',
+  })
   .option('reingest', { type: 'number', default: 20_000, describe: 'then write the first N events again: all must be duplicates' })
   .option('rg', { type: 'number', describe: 'sink: rows per row group' })
   .option('threads', { type: 'number', describe: 'sink: DuckDB threads' })
@@ -75,13 +79,20 @@ if (args.child) {
 } else {
   const methods = args.methods.split(',') as Method[];
   for (const m of methods) if (!METHODS.includes(m)) throw new Error(`unknown method ${m}; known: ${METHODS.join(', ')}`);
-  const passOn = (['events', 'limit', 'batch', 'reingest', 'rg', 'threads', 'ckpt', 'mem'] as const).flatMap((k) => (args[k] === undefined ? [] : [`--${k}`, String(args[k])]));
+  const passOn = (['events', 'limit', 'batch', 'reingest', 'rg', 'threads', 'ckpt', 'mem'] as const).flatMap((k) =>
+    args[k] === undefined ? [] : [`--${k}`, String(args[k])],
+  );
   const results: Outcome[] = [];
   for (let round = 0; round < args.rounds; round++) {
     for (const m of round % 2 ? [...methods].reverse() : methods) {
       let r: Outcome;
       try {
-        const out = execFileSync(process.execPath, [...CLI_NODE_FLAGS, fileURLToPath(import.meta.url), ...passOn, '--child', m], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20, env: { ...process.env, ...CLI_NODE_ENV } });
+        const out = execFileSync(process.execPath, [...CLI_NODE_FLAGS, fileURLToPath(import.meta.url), ...passOn, '--child', m], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+          maxBuffer: 1 << 20,
+          env: { ...process.env, ...CLI_NODE_ENV },
+        });
         r = JSON.parse(out.trim().split('\n').pop()!) as Outcome;
       } catch {
         process.stderr.write(`  round ${round + 1} ${m}: FAILED\n`);
@@ -91,12 +102,22 @@ if (args.child) {
       process.stderr.write(`  round ${round + 1} ${m}: ${Math.round(r.rows / (r.writeMs / 1000))} rows/s, ${r.maxRssMiB} MiB\n`);
     }
   }
-  const tuning = ['rg', 'threads', 'ckpt', 'mem'].filter((k) => args[k] !== undefined).map((k) => `${k}=${args[k]}`).join(' ');
+  const tuning = ['rg', 'threads', 'ckpt', 'mem']
+    .filter((k) => args[k] !== undefined)
+    .map((k) => `${k}=${args[k]}`)
+    .join(' ');
   console.log(`events: ${args.events}, batch ${args.batch}${tuning ? `, sink tuning: ${tuning}` : ''}, node ${process.version}`);
-  console.log(`${'method'.padEnd(22)}${'rows'.padStart(9)}${'rows/s'.padStart(9)}${'wall s'.padStart(8)}${'peak RSS MiB'.padStart(14)}${'db MiB'.padStart(8)}  checks`);
+  console.log(
+    `${'method'.padEnd(22)}${'rows'.padStart(9)}${'rows/s'.padStart(9)}${'wall s'.padStart(8)}${'peak RSS MiB'.padStart(14)}${'db MiB'.padStart(8)}  checks`,
+  );
   for (const r of results) {
-    const checks = r.method === 'none' ? '' : `${r.stored === r.indexed && r.indexed + r.duplicates === r.rows ? 'counts ok' : `COUNTS WRONG (stored ${r.stored})`}${r.reingestOk === null ? '' : r.reingestOk ? ', re-ingest ok' : ', RE-INGEST WRONG'}`;
-    console.log(`${r.method.padEnd(22)}${String(r.rows).padStart(9)}${String(Math.round(r.rows / (r.writeMs / 1000))).padStart(9)}${(r.wallMs / 1000).toFixed(1).padStart(8)}${String(r.maxRssMiB).padStart(14)}${r.dbMiB.toFixed(0).padStart(8)}  ${checks}`);
+    const checks =
+      r.method === 'none'
+        ? ''
+        : `${r.stored === r.indexed && r.indexed + r.duplicates === r.rows ? 'counts ok' : `COUNTS WRONG (stored ${r.stored})`}${r.reingestOk === null ? '' : r.reingestOk ? ', re-ingest ok' : ', RE-INGEST WRONG'}`;
+    console.log(
+      `${r.method.padEnd(22)}${String(r.rows).padStart(9)}${String(Math.round(r.rows / (r.writeMs / 1000))).padStart(9)}${(r.wallMs / 1000).toFixed(1).padStart(8)}${String(r.maxRssMiB).padStart(14)}${r.dbMiB.toFixed(0).padStart(8)}  ${checks}`,
+    );
   }
 }
 
@@ -141,7 +162,8 @@ async function runChild(method: Method): Promise<Outcome> {
     const wallMs = performance.now() - started;
     const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     // Another run over the same store: the first N events again must all be duplicates.
-    const reingestOk = sink && args.reingest > 0 ? await reingestFirst(await openMethod(method as Exclude<Method, 'none'>, path, dir, tuning), args.reingest) : null;
+    const reingestOk =
+      sink && args.reingest > 0 ? await reingestFirst(await openMethod(method as Exclude<Method, 'none'>, path, dir, tuning), args.reingest) : null;
     const stored = sink ? await countRows(path) : 0;
     const dbMiB = existsSync(path) ? (statSync(path).size + (existsSync(`${path}.wal`) ? statSync(`${path}.wal`).size : 0)) / (1 << 20) : 0;
     return { method, rows, writeMs: sink ? writeMs : wallMs, wallMs, maxRssMiB, dbMiB, indexed, duplicates, stored, reingestOk };
@@ -177,7 +199,9 @@ async function countRows(path: string): Promise<number> {
   const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
   const conn = await instance.connect();
   try {
-    const tables = (await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'events_%'`)).getRows().map(([t]) => String(t));
+    const tables = (await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'events_%'`))
+      .getRows()
+      .map(([t]) => String(t));
     if (tables.length === 0) return 0;
     const [[n]] = (await conn.runAndReadAll(`SELECT ${tables.map((t) => `(SELECT count(*) FROM "${t}")`).join(' + ')}`)).getRows() as [[bigint]];
     return Number(n);
@@ -228,13 +252,22 @@ function openMethod(method: Exclude<Method, 'none'>, path: string, dir: string, 
  * INSERT … SELECT per location that leaves out ids already stored. `tuned` opens the store as the sink
  * does (DEFAULT_TUNING and --rg etc., ZSTD); otherwise with DuckDB's defaults for the file.
  */
-async function openStageSink(path: string, dir: string, o: { pk: boolean; tuned: boolean; load: 'appender' | 'ndjson' }, tuning: Partial<DuckDbTuning> = {}): Promise<Loader> {
+async function openStageSink(
+  path: string,
+  dir: string,
+  o: { pk: boolean; tuned: boolean; load: 'appender' | 'ndjson' },
+  tuning: Partial<DuckDbTuning> = {},
+): Promise<Loader> {
   const t = { ...DEFAULT_TUNING, ...tuning };
   const stage = 'auditline_stage';
   const plainColumns = COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ');
   // pk: the id as PRIMARY KEY; tuned: the sink's schema (ZSTD); otherwise the plain columns.
   const createTable = (table: string) =>
-    o.pk ? `CREATE TABLE IF NOT EXISTS "${table}" (${plainColumns.replace('id VARCHAR NOT NULL', 'id VARCHAR PRIMARY KEY')})` : o.tuned ? createTableSql(table) : `CREATE TABLE IF NOT EXISTS "${table}" (${plainColumns})`;
+    o.pk
+      ? `CREATE TABLE IF NOT EXISTS "${table}" (${plainColumns.replace('id VARCHAR NOT NULL', 'id VARCHAR PRIMARY KEY')})`
+      : o.tuned
+        ? createTableSql(table)
+        : `CREATE TABLE IF NOT EXISTS "${table}" (${plainColumns})`;
   let instance: DuckDBInstance;
   if (o.tuned) {
     // read_json's buffers need more than the sink's 64 MB (out of memory on 100k events).

@@ -35,7 +35,11 @@ const args = await yargs(hideBin(process.argv))
   .option('lines', { type: 'number', default: 1_000_000 })
   .option('only', { type: 'string', describe: 'comma-separated stage names' })
   .option('out', { type: 'string', describe: 'JSON report (default: bench/results.json, or bench/results-only.json with --only)' })
-  .option('array-gb', { type: 'number', default: 0, describe: 'also read and ingest a generated JSON array of this many GiB (peak RSS of a document larger than the heap)' })
+  .option('array-gb', {
+    type: 'number',
+    default: 0,
+    describe: 'also read and ingest a generated JSON array of this many GiB (peak RSS of a document larger than the heap)',
+  })
   .strict()
   .parseAsync();
 
@@ -72,7 +76,11 @@ interface StageResult {
 }
 
 async function runStage(stage: string, input: string): Promise<StageResult> {
-  const { stdout } = await execFileAsync(process.execPath, [...CLI_NODE_FLAGS, stageScript, stage, input], { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, ...CLI_NODE_ENV } });
+  const { stdout } = await execFileAsync(process.execPath, [...CLI_NODE_FLAGS, stageScript, stage, input], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    env: { ...process.env, ...CLI_NODE_ENV },
+  });
   return JSON.parse(stdout.trim().split('\n').pop()!) as StageResult;
 }
 
@@ -82,7 +90,13 @@ for (const stage of names) {
   if (stage === TWO_PROCESSES) {
     const both = await Promise.all([runStage('transform-1-thread', input), runStage('transform-1-thread', input)]);
     // Combined: all lines over the slower one's time; both processes' memory.
-    r = { lines: both[0]!.lines + both[1]!.lines, ms: Math.max(both[0]!.ms, both[1]!.ms), cpuUs: both[0]!.cpuUs + both[1]!.cpuUs, maxRssMiB: both[0]!.maxRssMiB + both[1]!.maxRssMiB, readsCorpus: true };
+    r = {
+      lines: both[0]!.lines + both[1]!.lines,
+      ms: Math.max(both[0]!.ms, both[1]!.ms),
+      cpuUs: both[0]!.cpuUs + both[1]!.cpuUs,
+      maxRssMiB: both[0]!.maxRssMiB + both[1]!.maxRssMiB,
+      readsCorpus: true,
+    };
   } else {
     r = await runStage(stage, input);
   }
@@ -106,7 +120,15 @@ if (jq.status === 0) {
   // A simpler reshape than ours: pick a few fields, no classification, no validation (-R + fromjson? so malformed lines do not stop it).
   execFileSync('sh', ['-c', `jq -c -R 'fromjson? | {t: .time, m: .req.method, u: .req.url, s: .res.statusCode, who: .auth.iamId}' ${corpus} > /dev/null`]);
   const ms = performance.now() - started;
-  rows.push({ stage: 'jq -c reshape', lines: args.lines, ms, linesPerSec: args.lines / (ms / 1000), mibPerSec: bytes / (1 << 20) / (ms / 1000), maxRssMiB: NaN, cpuUsPerLine: NaN });
+  rows.push({
+    stage: 'jq -c reshape',
+    lines: args.lines,
+    ms,
+    linesPerSec: args.lines / (ms / 1000),
+    mibPerSec: bytes / (1 << 20) / (ms / 1000),
+    maxRssMiB: NaN,
+    cpuUsPerLine: NaN,
+  });
 }
 
 const floor = rows.find((r) => r.stage === 'floor');
@@ -115,7 +137,12 @@ for (const r of rows) if (floor) r.ratioToFloor = r.linesPerSec / floor.linesPer
 // Each step of the transform alone, in one process (unit-costs.ts), with the CLI's V8 flags but a heap
 // that holds every step's prepared input at once (the CLI's 256 MB would not).
 const unitScript = fileURLToPath(new URL('./unit-costs.js', import.meta.url));
-const unit = JSON.parse(execFileSync(process.execPath, [...CLI_NODE_FLAGS, '--max-old-space-size=2048', unitScript, corpus], { encoding: 'utf8', env: { ...process.env, ...CLI_NODE_ENV } }).trim()) as UnitCosts;
+const unit = JSON.parse(
+  execFileSync(process.execPath, [...CLI_NODE_FLAGS, '--max-old-space-size=2048', unitScript, corpus], {
+    encoding: 'utf8',
+    env: { ...process.env, ...CLI_NODE_ENV },
+  }).trim(),
+) as UnitCosts;
 const floorUs = floor ? 1e6 / floor.linesPerSec : undefined;
 // The floor over the floor plus what every line must cost beyond it: the best ratio to the floor any
 // transform of these lines can reach on this machine.
@@ -123,17 +150,31 @@ const transformCeiling = floorUs ? floorUs / (floorUs + unit.mandatoryBeyondFloo
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-console.log(`corpus: ${corpus} (${args.lines} lines, ${(bytes / (1 << 20)).toFixed(1)} MiB, ${(bytes / args.lines).toFixed(0)} bytes/line), node ${process.version}`);
+console.log(
+  `corpus: ${corpus} (${args.lines} lines, ${(bytes / (1 << 20)).toFixed(1)} MiB, ${(bytes / args.lines).toFixed(0)} bytes/line), node ${process.version}`,
+);
 console.log(`${pad('stage', 26)}${pad('lines/s', 12)}${pad('MiB/s', 9)}${pad('peak RSS MiB', 14)}${pad('CPU us/line', 13)}ratio to floor`);
-for (const r of rows) console.log(`${pad(r.stage, 26)}${pad(num(r.linesPerSec), 12)}${pad(num(r.mibPerSec, 1), 9)}${pad(num(r.maxRssMiB), 14)}${pad(num(r.cpuUsPerLine, 1), 13)}${num(r.ratioToFloor ?? NaN, 2)}`);
+for (const r of rows)
+  console.log(
+    `${pad(r.stage, 26)}${pad(num(r.linesPerSec), 12)}${pad(num(r.mibPerSec, 1), 9)}${pad(num(r.maxRssMiB), 14)}${pad(num(r.cpuUsPerLine, 1), 13)}${num(r.ratioToFloor ?? NaN, 2)}`,
+  );
 console.log('(serve-bulk: lines/s from first send to last answer, CPU and RSS of the server process; detect: stored events/s over a pass of every rule)');
 for (const r of rows.filter((x) => x.figures)) {
-  console.log(`${r.stage}: ${Object.entries(r.figures!).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(Math.abs(v) >= 100 ? 0 : 3)}`).join(', ')}`);
+  console.log(
+    `${r.stage}: ${Object.entries(r.figures!)
+      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(Math.abs(v) >= 100 ? 0 : 3)}`)
+      .join(', ')}`,
+  );
 }
 console.log(`\neach step alone (${unit.lines} lines, one process, median of rounds), us/line; ${unit.fingerprintsPerLine.toFixed(2)} HMACs/line:`);
 for (const [step, us] of Object.entries(unit.usPerLine)) console.log(`  ${pad(step, 16)}${num(us, 2)}`);
-console.log(`  ${pad('sum of steps', 16)}${num(unit.sumOfStepsUsPerLine, 2)}  (the whole transform over the same lines: ${num(unit.wholeTransformUsPerLine, 2)})`);
-if (floorUs) console.log(`  mandatory beyond the floor (lineId + fingerprints + stringifyEvent - stringifyRecord): ${num(unit.mandatoryBeyondFloorUsPerLine, 2)}; floor ${num(floorUs, 2)}`);
+console.log(
+  `  ${pad('sum of steps', 16)}${num(unit.sumOfStepsUsPerLine, 2)}  (the whole transform over the same lines: ${num(unit.wholeTransformUsPerLine, 2)})`,
+);
+if (floorUs)
+  console.log(
+    `  mandatory beyond the floor (lineId + fingerprints + stringifyEvent - stringifyRecord): ${num(unit.mandatoryBeyondFloorUsPerLine, 2)}; floor ${num(floorUs, 2)}`,
+  );
 const get = (s: string) => rows.find((r) => r.stage === s)?.linesPerSec;
 const cpuOf = (s: string) => rows.find((r) => r.stage === s)?.cpuUsPerLine;
 // The store's own CPU per line: what the e2e stage spends beyond the same transform with the same workers.

@@ -77,7 +77,14 @@ export const STAGES: Record<string, Stage> = {
   },
   'transform-no-redaction': (file) => {
     const s = setup();
-    const t = createTransformer({ pipelines: s.pipelines, forcedPipeline: false, format: undefined, redactor: NO_REDACTION, validate: createEventValidator(), keyId: undefined });
+    const t = createTransformer({
+      pipelines: s.pipelines,
+      forcedPipeline: false,
+      format: undefined,
+      redactor: NO_REDACTION,
+      validate: createEventValidator(),
+      keyId: undefined,
+    });
     return eachBatch(file, (b) => (sink += t(b).events.length));
   },
   'transform-2-workers': async (file) => {
@@ -142,6 +149,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const r: StageReport = typeof result === 'number' ? { lines: result } : result;
-  const report = { stage: name, lines: r.lines, ms: r.ms ?? ms, cpuUs: r.cpuUs ?? cpu.user + cpu.system, maxRssMiB: r.maxRssMiB ?? process.resourceUsage().maxRSS / 1024, readsCorpus: r.readsCorpus ?? true, figures: r.figures };
+  const report = {
+    stage: name,
+    lines: r.lines,
+    ms: r.ms ?? ms,
+    cpuUs: r.cpuUs ?? cpu.user + cpu.system,
+    maxRssMiB: r.maxRssMiB ?? process.resourceUsage().maxRSS / 1024,
+    readsCorpus: r.readsCorpus ?? true,
+    figures: r.figures,
+  };
   process.stdout.write(`${JSON.stringify({ ...report, sink: sink > 0 })}\n`);
 }

@@ -12,7 +12,10 @@ export const ERROR_CODES = {
   AL_SOURCE_IO: { exit: 3, doc: 'An input path could not be read.' },
   AL_SOURCE_EMPTY: { exit: 3, doc: 'The input paths matched no file.' },
   AL_SINK_IO: { exit: 4, doc: 'A sink (store, NDJSON, dead-letter file) could not be written.' },
-  AL_ES_NOT_SET_UP: { exit: 5, doc: 'The Elasticsearch cluster lacks auditline\'s templates or ILM policy, or has those of another version: run `auditline es setup`.' },
+  AL_ES_NOT_SET_UP: {
+    exit: 5,
+    doc: "The Elasticsearch cluster lacks auditline's templates or ILM policy, or has those of another version: run `auditline es setup`.",
+  },
   AL_ES_REQUEST: { exit: 4, doc: 'A request to Elasticsearch outside bulk loading (start-up check, setup, search, export) failed or was refused.' },
   AL_KEY_INVALID: { exit: 2, doc: 'The HMAC key (environment or key file) is malformed.' },
   AL_SERVER_LISTEN: { exit: 6, doc: 'serve could not listen on its address (in use, not allowed, unknown host).' },

@@ -36,7 +36,10 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
       .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
       .option('store', { type: 'string', describe: 'DuckDB file (default <data-dir>/auditline.duckdb)' })
       .option('data-dir', { type: 'string', default: 'auditline-data' })
-      .option('findings', { type: 'string', describe: 'file of findings already reported (default <data-dir>/findings.ndjson; with --server, the server keeps its own)' })
+      .option('findings', {
+        type: 'string',
+        describe: 'file of findings already reported (default <data-dir>/findings.ndjson; with --server, the server keeps its own)',
+      })
       .option('record', { type: 'boolean', default: true, describe: 'record new findings so later runs show them as known (--no-record)' })
       .option('dir', { type: 'string', default: BUNDLED_SEARCHES_DIR, describe: 'folder of rules (default: the bundled ones)' }) as never,
   handler: async (args) => {

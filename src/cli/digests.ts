@@ -77,11 +77,13 @@ export function readExportedChain(file: string): ExportedChain {
     }
     for (const [k, type] of FIELDS) {
       const v = o[k];
-      if (type === 'nullable' ? v !== null && typeof v !== 'string' : typeof v !== type) throw new AuditlineError('AL_DIGESTS_INVALID', `field "${k}" is missing or not a ${type}`, at);
+      if (type === 'nullable' ? v !== null && typeof v !== 'string' : typeof v !== type)
+        throw new AuditlineError('AL_DIGESTS_INVALID', `field "${k}" is missing or not a ${type}`, at);
     }
     const hasEntries = typeof o.entries === 'string';
     const d = { ...(o as unknown as Digest), kind: o.kind as DigestKind, entries: hasEntries ? (o.entries as string) : '', hasEntries };
-    if (hasEntries && digestOf(d, d.entries) !== d.digest) throw new AuditlineError('AL_DIGESTS_INVALID', `digest ${d.seq} of ${d.location} does not hash to its recorded value`, at);
+    if (hasEntries && digestOf(d, d.entries) !== d.digest)
+      throw new AuditlineError('AL_DIGESTS_INVALID', `digest ${d.seq} of ${d.location} does not hash to its recorded value`, at);
     let byLocation = chain.get(d.location);
     if (!byLocation) chain.set(d.location, (byLocation = new Map()));
     byLocation.set(d.seq, d);
@@ -96,7 +98,9 @@ const storeOptions = <T>(y: Argv<T>) =>
     .option('location', { type: 'string', describe: 'only this location (e.g. us-south)' });
 
 const keyOptions = <T>(y: Argv<T>) =>
-  y.option('data-dir', { type: 'string', default: 'auditline-data' }).option('signing-key', { type: 'string', describe: 'the Ed25519 key file (default $AUDITLINE_SIGNING_KEY_FILE, else <data-dir>/signing.key)' });
+  y
+    .option('data-dir', { type: 'string', default: 'auditline-data' })
+    .option('signing-key', { type: 'string', describe: 'the Ed25519 key file (default $AUDITLINE_SIGNING_KEY_FILE, else <data-dir>/signing.key)' });
 
 export const digestsCommand: CommandModule<object, never> = {
   command: 'digests <action>',
@@ -106,7 +110,12 @@ export const digestsCommand: CommandModule<object, never> = {
       .command({
         command: 'export',
         describe: 'Write every digest of the store as NDJSON (location, seq, digest, signature, entries) for an auditor to keep elsewhere',
-        builder: (b: Argv) => storeOptions(b).option('entries', { type: 'boolean', default: true, describe: 'include each digest\'s event ids and row hashes (--no-entries: heads only)' }),
+        builder: (b: Argv) =>
+          storeOptions(b).option('entries', {
+            type: 'boolean',
+            default: true,
+            describe: "include each digest's event ids and row hashes (--no-entries: heads only)",
+          }),
         handler: (args) => exportDigests(args as unknown as ExportArgs),
       })
       .command({

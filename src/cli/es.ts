@@ -17,7 +17,7 @@ const setupCommand: CommandModule<object, EsSetupArgs> = {
     y
       .option('es', { type: 'string', describe: 'Elasticsearch URL holding every location (credentials: user:pass@ in the URL or AUDITLINE_ES_API_KEY)' })
       .option('es-config', { type: 'string', describe: 'YAML file mapping locations to clusters (URL, auth, CA, ILM, bulk settings)' })
-      .option('location', { type: 'string', array: true, describe: 'also create this location\'s data stream (others are created by their first event)' })
+      .option('location', { type: 'string', array: true, describe: "also create this location's data stream (others are created by their first event)" })
       .option('json', { type: 'boolean', default: false, describe: 'print the changes as one JSON array' }) as never,
   handler: async (args) => {
     const config = resolveElasticsearchConfig({ url: args.es, file: args['es-config'] });

@@ -37,7 +37,11 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('since', { type: 'string', describe: 'from this time: 24h, 7d or ISO 8601' })
       .option('until', { type: 'string', describe: 'before this time: 1h or ISO 8601' })
       // The strict DSP0262 view (src/profiles/cadf.ts)
-      .option('profile', { choices: ['activity-tracker', 'cadf'] as const, default: 'activity-tracker' as const, describe: 'activity-tracker: events as stored; cadf: strict DMTF CADF events that pycadf validates' }) as never,
+      .option('profile', {
+        choices: ['activity-tracker', 'cadf'] as const,
+        default: 'activity-tracker' as const,
+        describe: 'activity-tracker: events as stored; cadf: strict DMTF CADF events that pycadf validates',
+      }) as never,
   handler: async (args) => {
     const server = serverOf(args);
     if (server) {

@@ -38,18 +38,29 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
       .option('format', { type: 'string', describe: 'skip format detection (service-log, ...)' })
       .option('store', { type: 'string', describe: 'DuckDB file (default <data-dir>/auditline.duckdb)' })
       .option('out', { type: 'string', describe: 'write NDJSON to DIR/<location>/<date>.ndjson instead of the store' })
-      .option('es', { type: 'string', describe: 'load into Elasticsearch at URL, one data stream per location (credentials: user:pass@ or AUDITLINE_ES_API_KEY)' })
+      .option('es', {
+        type: 'string',
+        describe: 'load into Elasticsearch at URL, one data stream per location (credentials: user:pass@ or AUDITLINE_ES_API_KEY)',
+      })
       .option('es-config', { type: 'string', describe: 'load into Elasticsearch clusters per location, from this YAML file' })
       .option('setup', { type: 'boolean', default: false, describe: 'with --es/--es-config: run `es setup` first instead of refusing a cluster without it' })
       .option('dlq', { type: 'string', describe: 'dead-letter file (default <data-dir>/dead-letter.ndjson)' })
       .option('data-dir', { type: 'string', default: 'auditline-data', describe: 'folder of the store, dead-letter file and HMAC key' })
       .option('key-file', { type: 'string', describe: 'HMAC key file (else AUDITLINE_HMAC_KEY, else <data-dir>/hmac.key)' })
-      .option('digests', { type: 'boolean', default: false, describe: 'seal the store: chain a digest of every write (auditline verify); a sealed store stays sealed' })
+      .option('digests', {
+        type: 'boolean',
+        default: false,
+        describe: 'seal the store: chain a digest of every write (auditline verify); a sealed store stays sealed',
+      })
       .option('max-line-bytes', { type: 'number', default: DEFAULT_MAX_LINE_BYTES, describe: 'longer lines are dead-lettered as line_too_long' })
       .option('workers', { type: 'number', describe: 'transform worker threads (0: main thread; default: one per core for inputs over 32 MiB or stdin)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as one JSON object' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (--no-progress)' })
-      .option('follow', { type: 'boolean', default: false, describe: 'keep reading the files as they grow, rotate and appear, like tail -F, until SIGINT or SIGTERM' })
+      .option('follow', {
+        type: 'boolean',
+        default: false,
+        describe: 'keep reading the files as they grow, rotate and appear, like tail -F, until SIGINT or SIGTERM',
+      })
       .option('poll-ms', { type: 'number', describe: 'with --follow: how often files are looked at (default 1000)' })
       .option('state', { type: 'string', describe: 'with --follow: offsets file (default <data-dir>/follow-state.json)' }) as never,
   handler: async (args) => {

@@ -77,7 +77,10 @@ function lint(dir: string): void {
   for (const i of issues) process.stderr.write(`${formatIssue(i)}\n`);
   if (issues.length > 0) {
     const first = issues[0]!;
-    throw new AuditlineError('AL_SEARCH_INVALID', `${issues.length} problem${issues.length === 1 ? '' : 's'} in ${dir}`, { file: first.file, line: first.line });
+    throw new AuditlineError('AL_SEARCH_INVALID', `${issues.length} problem${issues.length === 1 ? '' : 's'} in ${dir}`, {
+      file: first.file,
+      line: first.line,
+    });
   }
   process.stdout.write(`${dir}: no problems\n`);
 }

@@ -47,7 +47,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('pipeline', { type: 'string', array: true, describe: 'bundled pipeline name or YAML path (default: all bundled, chosen by host)' })
       .option('format', { type: 'string', describe: 'skip format detection' })
       .option('searches', { type: 'string', describe: 'folder of saved searches and rules for /api/searches and /api/findings (default: the bundled ones)' })
-      .option('token', { type: 'string', array: true, describe: `accepted credential: Bearer T, or basic auth with any user and T as password (else ${TOKEN_ENV}, else auth.tokens in --config)` })
+      .option('token', {
+        type: 'string',
+        array: true,
+        describe: `accepted credential: Bearer T, or basic auth with any user and T as password (else ${TOKEN_ENV}, else auth.tokens in --config)`,
+      })
       .option('auth', { type: 'boolean', default: true, describe: '--no-auth runs without credentials (refused by default when no token is set)' })
       .option('protect-metrics', { type: 'boolean', describe: '/metrics needs credentials too' })
       .option('config', { type: 'string', describe: 'YAML configuration file; flags and the environment override it' })
@@ -88,6 +92,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     );
     const server = await startServer(options, { log });
     stopOnSignals(() => server.close(), log);
-    log(`listening on ${server.url} (store ${options.out ?? options.store ?? `${options.dataDir}/auditline.duckdb`}, ${options.workers} workers, auth ${options.noAuth ? 'off' : `${options.tokens.length} token(s)`})`);
+    log(
+      `listening on ${server.url} (store ${options.out ?? options.store ?? `${options.dataDir}/auditline.duckdb`}, ${options.workers} workers, auth ${options.noAuth ? 'off' : `${options.tokens.length} token(s)`})`,
+    );
   },
 };

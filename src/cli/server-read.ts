@@ -12,7 +12,10 @@ export interface ServerReadArgs {
 
 export function serverReadOptions<T>(y: Argv<T>): Argv<T & ServerReadArgs> {
   return y
-    .option('server', { type: 'string', describe: 'read through this auditline serve (URL) instead of opening the store: DuckDB lets no other process open a store serve writes' })
+    .option('server', {
+      type: 'string',
+      describe: 'read through this auditline serve (URL) instead of opening the store: DuckDB lets no other process open a store serve writes',
+    })
     .option('token', { type: 'string', describe: `credential for --server (else ${TOKEN_ENV})` });
 }
 
@@ -22,7 +25,8 @@ export function serverOf(args: ServerReadArgs, env: NodeJS.ProcessEnv = process.
     if (args.token !== undefined) throw new AuditlineError('AL_CLI_USAGE', '--token goes with --server');
     return undefined;
   }
-  if (args.es !== undefined || args['es-config'] !== undefined) throw new AuditlineError('AL_CLI_USAGE', '--server and --es/--es-config are exclusive: read one place');
+  if (args.es !== undefined || args['es-config'] !== undefined)
+    throw new AuditlineError('AL_CLI_USAGE', '--server and --es/--es-config are exclusive: read one place');
   return { url: args.server.replace(/\/+$/, ''), token: args.token ?? env[TOKEN_ENV] };
 }
 
@@ -31,7 +35,11 @@ export function serverOf(args: ServerReadArgs, env: NodeJS.ProcessEnv = process.
  * locally would raise (the server sends our code along), so exit codes do not depend on where it
  * ran; the token is never part of a message.
  */
-export async function serverRequest(server: { url: string; token: string | undefined }, path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
+export async function serverRequest(
+  server: { url: string; token: string | undefined },
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (server.token !== undefined) headers.authorization = `Bearer ${server.token}`;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
@@ -39,7 +47,12 @@ export async function serverRequest(server: { url: string; token: string | undef
   try {
     res = await fetch(`${server.url}${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
   } catch (cause) {
-    throw new AuditlineError('AL_SOURCE_IO', `cannot reach the server ${server.url}: ${(cause as Error).cause instanceof Error ? ((cause as Error).cause as Error).message : (cause as Error).message}`, {}, { cause });
+    throw new AuditlineError(
+      'AL_SOURCE_IO',
+      `cannot reach the server ${server.url}: ${(cause as Error).cause instanceof Error ? ((cause as Error).cause as Error).message : (cause as Error).message}`,
+      {},
+      { cause },
+    );
   }
   if (res.ok) return res;
   const text = await res.text().catch(() => '');
@@ -52,7 +65,10 @@ export async function serverRequest(server: { url: string; token: string | undef
   } catch {
     // not an error body of ours: its text is the reason
   }
-  throw new AuditlineError(code, `${server.url}${path.split('?')[0]}: ${res.status} ${reason}${res.status === 401 ? ' (give --token or set ' + TOKEN_ENV + ')' : ''}`);
+  throw new AuditlineError(
+    code,
+    `${server.url}${path.split('?')[0]}: ${res.status} ${reason}${res.status === 401 ? ' (give --token or set ' + TOKEN_ENV + ')' : ''}`,
+  );
 }
 
 /** Copies an answer's body to stdout as it arrives, at stdout's pace. */

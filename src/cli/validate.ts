@@ -21,7 +21,10 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       .option('profile', { choices: ['cadf'] as const, describe: 'cadf: the files hold CADF events; check each against the rules pycadf applies' })
       .option('json', { type: 'boolean', default: false }) as never,
   handler: async (args) => {
-    const report = args.profile === 'cadf' ? await runValidateCadf({ paths: args.paths }) : await runValidate({ paths: args.paths, pipelines: args.pipeline, format: args.format });
+    const report =
+      args.profile === 'cadf'
+        ? await runValidateCadf({ paths: args.paths })
+        : await runValidate({ paths: args.paths, pipelines: args.pipeline, format: args.format });
     if (args.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
@@ -29,7 +32,13 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         `lines read  ${report.linesRead}`,
         `valid       ${report.valid}`,
         `filtered    ${report.filtered}`,
-        `invalid     ${report.invalid}${report.invalid ? ` (${Object.entries(report.invalidBy).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+        `invalid     ${report.invalid}${
+          report.invalid
+            ? ` (${Object.entries(report.invalidBy)
+                .map(([k, v]) => `${k}: ${v}`)
+                .join(', ')})`
+            : ''
+        }`,
         ...report.examples.map((e) => `  ${e.source}:${e.line}: ${e.code}: ${e.reason}`),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);

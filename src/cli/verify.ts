@@ -42,9 +42,14 @@ function text(r: VerifyReport): string {
   if (r.locations.length === 0) out.push(`${r.store}: no locations, nothing to verify`);
   for (const l of r.locations) {
     const c = l.chain;
-    const signed = c.signed === 0 ? 'unsigned' : `${c.signed} signed${c.signaturesChecked > 0 ? `, ${c.signaturesChecked} signatures checked` : ', signatures not checked (no key)'}`;
+    const signed =
+      c.signed === 0
+        ? 'unsigned'
+        : `${c.signed} signed${c.signaturesChecked > 0 ? `, ${c.signaturesChecked} signatures checked` : ', signatures not checked (no key)'}`;
     const status = l.status === 'no_digests' ? 'NO DIGESTS' : l.status === 'tampered' ? 'TAMPERED' : 'intact';
-    out.push(`${l.location}: ${status}: ${l.rows} rows, ${c.digests} digests covering ${c.events} events (${signed})${c.head ? `, head ${c.head.seq} ${c.head.digest}` : ''}`);
+    out.push(
+      `${l.location}: ${status}: ${l.rows} rows, ${c.digests} digests covering ${c.events} events (${signed})${c.head ? `, head ${c.head.seq} ${c.head.digest}` : ''}`,
+    );
     for (const f of l.findings) out.push(`  ${f.kind}: ${f.detail}`);
   }
   return `${out.join('\n')}\n`;
@@ -60,7 +65,11 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('location', { type: 'string', describe: 'only this location (e.g. us-south)' })
       .option('json', { type: 'boolean', default: false, describe: 'the report as one JSON document' })
       .option('digests', { type: 'string', describe: 'a chain exported earlier (digests export): the store must still hold every digest of it unchanged' })
-      .option('public-key', { type: 'string', array: true, describe: 'PEM public key(s) to check signatures with (default: the data folder\'s signing key)' }) as never,
+      .option('public-key', {
+        type: 'string',
+        array: true,
+        describe: "PEM public key(s) to check signatures with (default: the data folder's signing key)",
+      }) as never,
   handler: async (args) => {
     const report = await verifyStore(args.store ?? defaultStorePath(args['data-dir']), {
       location: args.location,
@@ -71,7 +80,14 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     if (!process.stdout.write(out)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
     if (!report.intact) {
       const findings = report.locations.reduce((n, l) => n + l.findings.length, 0);
-      throw new AuditlineError('AL_STORE_TAMPERED', `${findings} finding(s) in ${report.locations.filter((l) => l.status !== 'intact').map((l) => l.location).join(', ')}`, { file: report.store });
+      throw new AuditlineError(
+        'AL_STORE_TAMPERED',
+        `${findings} finding(s) in ${report.locations
+          .filter((l) => l.status !== 'intact')
+          .map((l) => l.location)
+          .join(', ')}`,
+        { file: report.store },
+      );
     }
   },
 };

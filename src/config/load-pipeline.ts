@@ -34,12 +34,19 @@ export function parsePipeline(text: string, file: string): LoadedPipeline {
       const badName = e.keyword === 'propertyNames' ? String(e.params.propertyName) : undefined;
       const line = lineOf(e.instancePath, unknownKey ?? badName);
       const what = unknownKey ? `unknown key "${unknownKey}"` : badName ? `invalid name "${badName}"` : `${e.instancePath || '/'} ${e.message}`;
-      return { line, missing: e.keyword === 'required', text: `${what}${e.keyword === 'enum' ? ` (allowed: ${(e.params.allowedValues as unknown[]).join(', ')})` : ''}` };
+      return {
+        line,
+        missing: e.keyword === 'required',
+        text: `${what}${e.keyword === 'enum' ? ` (allowed: ${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`,
+      };
     });
     // A misspelt key also shows up as a missing one: lead with what is wrong where it stands.
     described.sort((a, b) => Number(a.missing) - Number(b.missing) || (a.line ?? 0) - (b.line ?? 0));
     const first = described[0];
-    const rest = described.slice(1).map((d) => `\n  line ${d.line ?? '?'}: ${d.text}`).join('');
+    const rest = described
+      .slice(1)
+      .map((d) => `\n  line ${d.line ?? '?'}: ${d.text}`)
+      .join('');
     throw new ConfigError(`${first?.text ?? 'invalid pipeline'}${rest}`, { file, line: first?.line });
   }
   checkReferences(value, file, lineOf);

@@ -10,7 +10,8 @@ export const SEVERITIES = ['normal', 'warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /** `METHOD /path/:param` optionally followed by `?name=value` (pre-2020 Key Protect action style). */
-export const ROUTE_KEY = '^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|\\*)(\\|(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS))* /[^ ?]*(\\?[A-Za-z_][A-Za-z0-9_]*=[^ &]+)?$';
+export const ROUTE_KEY =
+  '^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|\\*)(\\|(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS))* /[^ ?]*(\\?[A-Za-z_][A-Za-z0-9_]*=[^ &]+)?$';
 /** `service.objectType.verb`; objectType may hold dashes; the verb may hold dashes (ack-rotate). */
 export const ACTION_NAME = '^[a-z0-9-]+\\.[a-z0-9-]+\\.[a-z0-9-]+$';
 /** A value source: a dotted path into the raw record, or `$path`, `$instance`, `$account`, `$location`, `$param.<name>`, `$query.<name>`. */
@@ -92,8 +93,21 @@ export interface PipelineDefaults {
 }
 
 export const FIELD_NAMES = [
-  'time', 'method', 'url', 'host', 'instance', 'correlationId', 'userAgent', 'remoteAddress',
-  'status', 'requestId', 'initiatorId', 'initiatorName', 'principalType', 'grantType', 'account',
+  'time',
+  'method',
+  'url',
+  'host',
+  'instance',
+  'correlationId',
+  'userAgent',
+  'remoteAddress',
+  'status',
+  'requestId',
+  'initiatorId',
+  'initiatorName',
+  'principalType',
+  'grantType',
+  'account',
   'errorMessage',
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
@@ -133,10 +147,10 @@ export const pipelineJsonSchema = strictObject(
       propertyNames: { enum: [...FIELD_NAMES] },
       additionalProperties: { type: 'string', pattern: VALUE_SOURCE },
     },
-    location: strictObject(
-      { hosts: { type: 'array', items: { type: 'string', minLength: 1 } }, default: { type: 'string', pattern: '^[a-z0-9-]+$' } },
-      ['hosts', 'default'],
-    ),
+    location: strictObject({ hosts: { type: 'array', items: { type: 'string', minLength: 1 } }, default: { type: 'string', pattern: '^[a-z0-9-]+$' } }, [
+      'hosts',
+      'default',
+    ]),
     targets: {
       type: 'object',
       propertyNames: { pattern: '^[a-z0-9-]+$' },
@@ -151,10 +165,7 @@ export const pipelineJsonSchema = strictObject(
     },
     routes: {
       type: 'array',
-      items: strictObject(
-        { target: { type: 'string' }, routes: stringMap(ROUTE_KEY, ACTION_NAME) },
-        ['target', 'routes'],
-      ),
+      items: strictObject({ target: { type: 'string' }, routes: stringMap(ROUTE_KEY, ACTION_NAME) }, ['target', 'routes']),
     },
     catchAll: stringMap('^(\\*|[A-Z|]+) /[^ ?]*\\*$', ACTION_NAME),
     ignore: stringMap(ROUTE_KEY),
@@ -180,5 +191,20 @@ export const pipelineJsonSchema = strictObject(
     responseData: stringMap('^[A-Za-z][A-Za-z0-9]*$', VALUE_SOURCE),
     redaction: strictObject({ fields: { type: 'array', items: { type: 'string', minLength: 1 } } }, []),
   },
-  ['name', 'service', 'displayName', 'input', 'location', 'targets', 'routes', 'catchAll', 'ignore', 'dataEvents', 'severity', 'aliases', 'requestData', 'responseData'],
+  [
+    'name',
+    'service',
+    'displayName',
+    'input',
+    'location',
+    'targets',
+    'routes',
+    'catchAll',
+    'ignore',
+    'dataEvents',
+    'severity',
+    'aliases',
+    'requestData',
+    'responseData',
+  ],
 );

@@ -29,7 +29,11 @@ export function locateYaml(text: string): LocatedYaml {
     const pos = counter.linePos(e.pos[0]);
     return { line: pos.line, column: pos.col, message: `YAML syntax: ${e.message.split('\n')[0]}` };
   });
-  return { value: syntaxErrors.length > 0 ? undefined : (doc.toJS() as unknown), syntaxErrors, lineOf: (pointer, key) => lineOfPointer(doc, counter, pointer, key) };
+  return {
+    value: syntaxErrors.length > 0 ? undefined : (doc.toJS() as unknown),
+    syntaxErrors,
+    lineOf: (pointer, key) => lineOfPointer(doc, counter, pointer, key),
+  };
 }
 
 /** As `locateYaml`, but the first syntax error stops with a `ConfigError` at its file:line:column. */

@@ -5,9 +5,7 @@ import type { CompiledPipeline } from '../transforms/classify/compile-pipeline.j
 
 /** What one input record becomes. Formats never throw on bad records: they return a reject. */
 export type FormatResult =
-  | { kind: 'event'; event: ActivityTrackerEvent }
-  | { kind: 'filtered'; reason: string }
-  | { kind: 'reject'; code: RejectCode; reason: string };
+  { kind: 'event'; event: ActivityTrackerEvent } | { kind: 'filtered'; reason: string } | { kind: 'reject'; code: RejectCode; reason: string };
 
 export type Rejection = Extract<FormatResult, { kind: 'reject' }>;
 

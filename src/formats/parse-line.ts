@@ -15,7 +15,9 @@ export type ParsedLine =
 export function parseLine(text: string, forced: InputFormat | undefined): ParsedLine {
   if (forced && isTextFormat(forced)) {
     const record = forced.parseText(text);
-    return record ? { kind: 'record', record, format: forced } : { kind: 'reject', code: 'unsupported_format', reason: `the line is not in the ${forced.name} format` };
+    return record
+      ? { kind: 'record', record, format: forced }
+      : { kind: 'reject', code: 'unsupported_format', reason: `the line is not in the ${forced.name} format` };
   }
   if (firstNonSpace(text) !== '{' && !forced) {
     for (const format of TEXT_FORMATS) {
@@ -30,7 +32,11 @@ export function parseLine(text: string, forced: InputFormat | undefined): Parsed
     return { kind: 'reject', code: 'malformed_json', reason: (e as Error).message };
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return { kind: 'reject', code: 'not_an_object', reason: `a JSON ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed} is not a record` };
+    return {
+      kind: 'reject',
+      code: 'not_an_object',
+      reason: `a JSON ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed} is not a record`,
+    };
   }
   return { kind: 'record', record: parsed as Record<string, unknown> };
 }

@@ -59,12 +59,57 @@ export const STORED_FIELDS = [
     esType: 'date',
     get: (e) => Date.parse(e['@timestamp']),
   }),
-  field({ key: 'action', kind: 'text', column: 'action', sqlType: 'VARCHAR NOT NULL', path: 'action', esType: 'keyword', ecs: 'event.action', get: (e) => e.action }),
-  field({ key: 'outcome', kind: 'text', column: 'outcome', sqlType: 'VARCHAR NOT NULL', path: 'outcome', esType: 'keyword', ecs: 'event.outcome', get: (e) => e.outcome }),
+  field({
+    key: 'action',
+    kind: 'text',
+    column: 'action',
+    sqlType: 'VARCHAR NOT NULL',
+    path: 'action',
+    esType: 'keyword',
+    ecs: 'event.action',
+    get: (e) => e.action,
+  }),
+  field({
+    key: 'outcome',
+    kind: 'text',
+    column: 'outcome',
+    sqlType: 'VARCHAR NOT NULL',
+    path: 'outcome',
+    esType: 'keyword',
+    ecs: 'event.outcome',
+    get: (e) => e.outcome,
+  }),
   field({ key: 'severity', kind: 'text', column: 'severity', sqlType: 'VARCHAR NOT NULL', path: 'severity', esType: 'keyword', get: (e) => e.severity }),
-  field({ key: 'service', kind: 'text', column: 'service', sqlType: 'VARCHAR NOT NULL', path: 'service', esType: 'keyword', ecs: 'cloud.service.name', get: (e) => e.service }),
-  field({ key: 'initiatorId', kind: 'text', column: 'initiator_id', sqlType: 'VARCHAR', path: 'initiator.id', esType: 'keyword', ecs: 'user.id', get: (e) => e.initiator.id }),
-  field({ key: 'initiatorName', kind: 'text', column: 'initiator_name', sqlType: 'VARCHAR', path: 'initiator.name', esType: 'keyword', ecs: 'user.name', get: (e) => e.initiator.name }),
+  field({
+    key: 'service',
+    kind: 'text',
+    column: 'service',
+    sqlType: 'VARCHAR NOT NULL',
+    path: 'service',
+    esType: 'keyword',
+    ecs: 'cloud.service.name',
+    get: (e) => e.service,
+  }),
+  field({
+    key: 'initiatorId',
+    kind: 'text',
+    column: 'initiator_id',
+    sqlType: 'VARCHAR',
+    path: 'initiator.id',
+    esType: 'keyword',
+    ecs: 'user.id',
+    get: (e) => e.initiator.id,
+  }),
+  field({
+    key: 'initiatorName',
+    kind: 'text',
+    column: 'initiator_name',
+    sqlType: 'VARCHAR',
+    path: 'initiator.name',
+    esType: 'keyword',
+    ecs: 'user.name',
+    get: (e) => e.initiator.name,
+  }),
   // An address may be `CSE` or a subnet (reference 1.1), so it is a keyword, not an `ip`.
   field({
     key: 'sourceAddress',
@@ -77,7 +122,15 @@ export const STORED_FIELDS = [
     get: (e) => e.initiator.host.address || null,
   }),
   field({ key: 'targetId', kind: 'text', column: 'target_id', sqlType: 'VARCHAR', path: 'target.id', esType: 'keyword', get: (e) => e.target.id }),
-  field({ key: 'targetTypeURI', kind: 'text', column: 'target_type', sqlType: 'VARCHAR', path: 'target.typeURI', esType: 'keyword', get: (e) => e.target.typeURI }),
+  field({
+    key: 'targetTypeURI',
+    kind: 'text',
+    column: 'target_type',
+    sqlType: 'VARCHAR',
+    path: 'target.typeURI',
+    esType: 'keyword',
+    get: (e) => e.target.typeURI,
+  }),
   field({
     key: 'correlationId',
     kind: 'optionalText',
@@ -99,7 +152,16 @@ export const STORED_FIELDS = [
     get: (e) => e.reason.reasonCode,
   }),
   field({ key: 'dataEvent', kind: 'boolean', column: 'data_event', sqlType: 'BOOLEAN', path: 'dataEvent', esType: 'boolean', get: (e) => e.dataEvent }),
-  field({ key: 'location', kind: 'text', column: 'location', sqlType: 'VARCHAR NOT NULL', path: 'location', esType: 'keyword', ecs: 'cloud.region', get: (e) => e.location }),
+  field({
+    key: 'location',
+    kind: 'text',
+    column: 'location',
+    sqlType: 'VARCHAR NOT NULL',
+    path: 'location',
+    esType: 'keyword',
+    ecs: 'cloud.region',
+    get: (e) => e.location,
+  }),
   field({ key: 'source', kind: 'text', column: 'source', sqlType: 'VARCHAR', path: 'auditline.source', esType: 'keyword', get: (_e, at) => at.source }),
   field({ key: 'line', kind: 'integer', column: 'line', sqlType: 'INTEGER', path: 'auditline.line', esType: 'long', get: (_e, at) => at.line }),
   // Serialised once, here: every sink stores these exact bytes.
@@ -160,7 +222,11 @@ export const DOCUMENT_FIELDS: readonly DocumentField[] = [
  * thread 4x slower and its garbage collection 2x (200k lines, two workers). Keys are checked to be
  * plain identifiers, so nothing but the table's own names reaches the code.
  */
-export function compileFromTable<F extends (...args: never[]) => unknown>(params: string[], body: (f: StoredField, index: number) => string, wrap: (parts: string[]) => string): F {
+export function compileFromTable<F extends (...args: never[]) => unknown>(
+  params: string[],
+  body: (f: StoredField, index: number) => string,
+  wrap: (parts: string[]) => string,
+): F {
   for (const f of STORED_FIELDS) if (!/^[A-Za-z_$][\w$]*$/.test(f.key)) throw new Error(`field key "${f.key}" is not an identifier`);
   return new Function(...params, wrap(STORED_FIELDS.map((f, i) => body(f, i)))) as F;
 }

@@ -23,7 +23,8 @@ export const REJECT_CODES = {
   internal_error: 'The transform failed on the batch holding the line twice (a worker crashed or threw); the line was not processed.',
   source_truncated: 'The input ends in the middle of its compression stream (a cut .gz); the lines before the damage were processed.',
   source_unreadable: 'Reading the input failed part way (an I/O error); the lines before the failure were processed.',
-  source_decompression_limit: 'A .gz input inflated past its size or ratio limit (a gzip bomb); the lines before the limit were processed, the rest was not read.',
+  source_decompression_limit:
+    'A .gz input inflated past its size or ratio limit (a gzip bomb); the lines before the limit were processed, the rest was not read.',
 } as const;
 
 export type RejectCode = keyof typeof REJECT_CODES;

@@ -1,6 +1,4 @@
-import {
-  ACTION_TAXONOMY, CADF_EVENT_TYPE_URI, EVENT_TYPES, inTaxonomy, OUTCOMES, REFERENCE_IDS, REPORTER_ROLES, RESOURCE_TAXONOMY,
-} from './cadf-taxonomy.js';
+import { ACTION_TAXONOMY, CADF_EVENT_TYPE_URI, EVENT_TYPES, inTaxonomy, OUTCOMES, REFERENCE_IDS, REPORTER_ROLES, RESOURCE_TAXONOMY } from './cadf-taxonomy.js';
 
 /**
  * pycadf's validation rules, as reference section 2.3 states them, over a plain JSON event:
@@ -50,7 +48,8 @@ export function validateCadf(event: unknown): string[] {
 
   if (has(event, 'reason')) checkReason(event.reason, fail);
   if (event.eventType === 'control' && !has(event, 'reason')) fail('/reason', 'is required for control events');
-  if (event.eventType === 'monitor' && !(Array.isArray(event.measurements) && event.measurements.length > 0)) fail('/measurements', 'are required for monitor events');
+  if (event.eventType === 'monitor' && !(Array.isArray(event.measurements) && event.measurements.length > 0))
+    fail('/measurements', 'are required for monitor events');
   if (has(event, 'severity') && typeof event.severity !== 'string') fail('/severity', 'must be a string');
   if (has(event, 'name') && typeof event.name !== 'string') fail('/name', 'must be a string');
   if (has(event, 'tags') && !Array.isArray(event.tags)) fail('/tags', 'must be an array');
@@ -73,7 +72,9 @@ function checkResource(r: unknown, path: string, fail: Fail): void {
   if (has(r, 'name') && typeof r.name !== 'string') fail(`${path}/name`, 'must be a string');
   if (has(r, 'host')) {
     if (!isObject(r.host)) fail(`${path}/host`, 'must be an object');
-    else for (const k of ['id', 'address', 'agent', 'platform']) if (has(r.host, k) && typeof r.host[k] !== 'string') fail(`${path}/host/${k}`, 'must be a string');
+    else
+      for (const k of ['id', 'address', 'agent', 'platform'])
+        if (has(r.host, k) && typeof r.host[k] !== 'string') fail(`${path}/host/${k}`, 'must be a string');
   }
   if (has(r, 'credential')) {
     if (!isObject(r.credential) || typeof r.credential.token !== 'string') fail(`${path}/credential`, 'must have a token');

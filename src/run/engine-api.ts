@@ -59,9 +59,7 @@ export interface EngineOptions {
 
 /** What became of one line of a source, for receivers that answer per line (an Elasticsearch `_bulk`). */
 export type LineOutcome =
-  | { readonly status: 'indexed' | 'duplicate' | 'filtered' }
-  | { readonly status: 'dead_lettered'; readonly code: RejectCode; readonly reason: string };
-
+  { readonly status: 'indexed' | 'duplicate' | 'filtered' } | { readonly status: 'dead_lettered'; readonly code: RejectCode; readonly reason: string };
 
 export interface SourceOptions {
   /** Keep every line's outcome (`SourceResult.lines`); costs an entry per line, so only receivers that answer per line ask. */

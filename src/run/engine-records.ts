@@ -4,7 +4,6 @@ import { lineBatchOf, type InputChunk, type SourceDamage } from '../sources/file
 import type { Redactor } from '../transforms/redact/types.js';
 import { MAX_DEAD_LETTER_TEXT } from './line-chain.js';
 
-
 /** What a batch weighs against the engine's in-flight bound: its input bytes (characters for lines already cut). */
 export function bytesOf(input: InputChunk): number {
   if ('bytes' in input) return input.bytes.byteLength + (input.oversizedFirst?.head.length ?? 0);
@@ -60,7 +59,13 @@ export function damageBatch(source: string, damage: Omit<SourceDamage, 'kind'>, 
 }
 
 /** A dead-letter entry for an event the sink refused: the event itself (already redacted) is kept so it can be sent again. */
-export function sinkRejectOf(event: StoredEvent, outcome: Extract<EventOutcome, { status: 'rejected' }>, sinkName: string, redactor: Redactor, redactions: Record<string, number>): Rejected {
+export function sinkRejectOf(
+  event: StoredEvent,
+  outcome: Extract<EventOutcome, { status: 'rejected' }>,
+  sinkName: string,
+  redactor: Redactor,
+  redactions: Record<string, number>,
+): Rejected {
   return {
     code: 'sink_rejected',
     reason: redactor.redactText(`${sinkName} refused the event: ${outcome.code}: ${outcome.reason}`, redactions),

@@ -219,7 +219,11 @@ export function openEngine(opts: EngineOptions): Engine {
       deadLetter.write(sinkRejects);
       deadLetter.sync();
     } catch (cause) {
-      const e = new SinkError(`cannot write the dead-letter file "${deadLetter.path}": ${(cause as Error).message}`, { retriable: false, context: { file: deadLetter.path }, cause });
+      const e = new SinkError(`cannot write the dead-letter file "${deadLetter.path}": ${(cause as Error).message}`, {
+        retriable: false,
+        context: { file: deadLetter.path },
+        cause,
+      });
       failure ??= e;
       for (const r of results) settle(r.ticket, undefined, e);
       return;
@@ -235,7 +239,8 @@ export function openEngine(opts: EngineOptions): Engine {
     if (!done) return;
     src.finish = undefined;
     if (src.failure) done.reject(src.failure);
-    else if (!accountingHolds(src.tally)) done.reject(new AuditlineError('AL_INTERNAL', `accounting invariant broken for ${src.name}: ${JSON.stringify(src.tally)}`));
+    else if (!accountingHolds(src.tally))
+      done.reject(new AuditlineError('AL_INTERNAL', `accounting invariant broken for ${src.name}: ${JSON.stringify(src.tally)}`));
     else if (!src.lines) done.resolve(src.tally);
     else {
       const { lines } = src;
@@ -267,7 +272,10 @@ export function openEngine(opts: EngineOptions): Engine {
           const bytes = bytesOf(input);
           await budget.acquire(bytes);
           await transformSlots.acquire();
-          enqueue(bytes, transformOnceMore(input).finally(() => transformSlots.release()));
+          enqueue(
+            bytes,
+            transformOnceMore(input).finally(() => transformSlots.release()),
+          );
         },
         damage(d) {
           enqueue(0, damageBatch(name, d, redactor));

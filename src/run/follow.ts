@@ -69,7 +69,12 @@ export async function runFollow(opts: FollowOptions, signal: AbortSignal): Promi
     const sink = await openChosenSink(opts);
     summary.store = sink.name;
     engine = openEngine({
-      pool: createTransformPool({ workers: opts.workers ?? autoWorkers(backlog), init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.maxLineBytes }),
+      pool: createTransformPool({
+        workers: opts.workers ?? autoWorkers(backlog),
+        init: setup.workerInit,
+        makeLocal: setup.makeTransform,
+        maxLineBytes: opts.maxLineBytes,
+      }),
       sink,
       deadLetter: openChosenDeadLetter(opts),
       redactor: setup.makeRedactor(),

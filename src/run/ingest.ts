@@ -65,7 +65,13 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
 
   const { dlqPath } = localOutputsOf(opts);
   const sink = await openChosenSink(opts);
-  const workers = opts.workers ?? autoWorkers(bytesTotal, undefined, sources.every((s) => isJsonDocumentName(s.name)));
+  const workers =
+    opts.workers ??
+    autoWorkers(
+      bytesTotal,
+      undefined,
+      sources.every((s) => isJsonDocumentName(s.name)),
+    );
   const engine = openEngine({
     pool: createTransformPool({ workers, init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.maxLineBytes }),
     sink,
@@ -85,12 +91,16 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
       const onBytes = (n: number) => {
         bytesRead += n;
       };
-      for await (const item of readInputChunks(source, { maxLineBytes: opts.maxLineBytes, batchLines: opts.batchLines, chunkBytes: opts.chunkBytes, onBytes })) {
+      for await (const item of readInputChunks(source, {
+        maxLineBytes: opts.maxLineBytes,
+        batchLines: opts.batchLines,
+        chunkBytes: opts.chunkBytes,
+        onBytes,
+      })) {
         if (isDamage(item)) {
           input.damage(item);
           summary.damaged.push({ source: source.name, code: item.code, line: item.line, reason: item.reason });
-        }
-        else await input.push(item);
+        } else await input.push(item);
         opts.onProgress?.({ bytesRead, bytesTotal, linesRead: engine.stats().acknowledged.linesRead });
       }
       finished.push(

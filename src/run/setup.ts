@@ -41,6 +41,13 @@ export function prepareTransform(opts: { pipelines?: string[]; format?: string; 
         validate: createEventValidator(),
         keyId: opts.key.id,
       }),
-    workerInit: { pipelines: names, forcedPipeline: names.length > 0, format: opts.format, extraFields, keyMaterial: opts.key.material.reveal(), maxLineBytes: opts.maxLineBytes },
+    workerInit: {
+      pipelines: names,
+      forcedPipeline: names.length > 0,
+      format: opts.format,
+      extraFields,
+      keyMaterial: opts.key.material.reveal(),
+      maxLineBytes: opts.maxLineBytes,
+    },
   };
 }

@@ -42,7 +42,11 @@ export async function openChosenSink(choice: SinkChoice): Promise<EventSink> {
     const es = resolveElasticsearchConfig({ url: choice.es, file: choice.esConfig, env: choice.env });
     return openElasticsearchSink(es, { setup: choice.esSetup });
   }
-  return openDuckDbSink(localOutputsOf(choice).storeName, {}, { digests: choice.digests, signer: loadSigningKey({ dataDir: choice.dataDir, env: choice.env }) });
+  return openDuckDbSink(
+    localOutputsOf(choice).storeName,
+    {},
+    { digests: choice.digests, signer: loadSigningKey({ dataDir: choice.dataDir, env: choice.env }) },
+  );
 }
 
 export function openChosenDeadLetter(choice: SinkChoice): DeadLetterSink {

@@ -99,7 +99,13 @@ export function formatSummaryText(s: RunSummary): string {
   return [
     `lines read          ${s.linesRead}`,
     `events indexed      ${s.eventsIndexed}`,
-    `dead-lettered       ${s.deadLettered}${s.deadLettered ? ` (${Object.entries(s.deadLetteredBy).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+    `dead-lettered       ${s.deadLettered}${
+      s.deadLettered
+        ? ` (${Object.entries(s.deadLetteredBy)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')})`
+        : ''
+    }`,
     `duplicates skipped  ${s.duplicatesSkipped}`,
     `filtered            ${s.filtered}`,
     `redactions          ${Object.values(s.redactions).reduce((a, b) => a + b, 0)}`,

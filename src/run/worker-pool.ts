@@ -95,7 +95,10 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
   let closing = false;
 
   const start = (): Slot => {
-    const worker = new Worker(script, { workerData: init, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+    const worker = new Worker(script, {
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
+    });
     const slot: Slot = { worker, waiting: new Map(), alone: false };
     const died = (e: unknown) => {
       const index = slots.indexOf(slot);

@@ -135,7 +135,10 @@ export function compileDsl(plan: Plan, range: DslRange): DslRequest {
   const query: JsonObject = filter.length === 0 ? { match_all: {} } : { bool: { filter } };
 
   if (plan.kind === 'events') {
-    return { index, body: { query, size: range.limit ?? MAX_GROUPS, sort: [{ [TIME]: { order: 'asc' } }, { [ID_FIELD.esField]: { order: 'asc' } }], track_total_hits: true } };
+    return {
+      index,
+      body: { query, size: range.limit ?? MAX_GROUPS, sort: [{ [TIME]: { order: 'asc' } }, { [ID_FIELD.esField]: { order: 'asc' } }], track_total_hits: true },
+    };
   }
   if (range.sinceMs === undefined || range.untilMs === undefined) throw new Error('a rule runs over a closed time range');
   const since = Math.floor(range.sinceMs);
@@ -156,7 +159,10 @@ export function compileDsl(plan: Plan, range: DslRange): DslRequest {
     case 'temporal_ordered': {
       const steps: JsonObject = {};
       plan.steps.forEach((s, i) => {
-        const times: JsonObject = plan.kind === 'temporal_ordered' ? { aggs: { times: { top_hits: { size: ORDERED_STEP_HITS, sort: [{ [TIME]: { order: 'asc' } }], _source: false } } } } : {};
+        const times: JsonObject =
+          plan.kind === 'temporal_ordered'
+            ? { aggs: { times: { top_hits: { size: ORDERED_STEP_HITS, sort: [{ [TIME]: { order: 'asc' } }], _source: false } } } }
+            : {};
         steps[`s${i}`] = { filter: predicateDsl(s.predicate), ...times };
       });
       const paths = Object.fromEntries(plan.steps.map((_, i) => [`s${i}`, `s${i}>_count`]));
@@ -184,7 +190,10 @@ export function compileDsl(plan: Plan, range: DslRange): DslRequest {
       const errors = plan.errors ? predicateDsl(plan.errors) : { match_all: {} };
       inner = {
         history: { filter: { range: { [TIME]: { lt: since, format: 'epoch_millis' } } }, aggs: { errors: { filter: errors } } },
-        current: { filter: { range: { [TIME]: { gte: since, format: 'epoch_millis' } } }, aggs: windows(plan, { ...stats(), errors: { filter: errors, aggs: { sample_ids: stats().sample_ids! } } }) },
+        current: {
+          filter: { range: { [TIME]: { gte: since, format: 'epoch_millis' } } },
+          aggs: windows(plan, { ...stats(), errors: { filter: errors, aggs: { sample_ids: stats().sample_ids! } } }),
+        },
       };
       break;
     }

@@ -94,7 +94,8 @@ function thresholdEsql(t: Threshold, column: string, params: Params): string {
 }
 
 export function compileEsql(plan: Plan, range: EsqlRange): EsqlRequest {
-  if (plan.kind === 'temporal_ordered' || plan.kind === 'baseline') throw new AuditlineError('AL_SEARCH_EXPORT', `${plan.name}: a ${plan.kind} rule has no ES|QL form; use --to dsl or --to sql`);
+  if (plan.kind === 'temporal_ordered' || plan.kind === 'baseline')
+    throw new AuditlineError('AL_SEARCH_EXPORT', `${plan.name}: a ${plan.kind} rule has no ES|QL form; use --to dsl or --to sql`);
   const params = new Params();
   const time = id(TIME_FIELD.esField);
   const lines = [`FROM ${range.location === undefined ? INDEX_PATTERN : streamName(range.location)}`];

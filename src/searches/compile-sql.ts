@@ -168,7 +168,9 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
       const ctes = [`grouped AS (\n  SELECT *, ${window} AS window_start FROM matched WHERE ${notNull}\n)`];
       plan.steps.forEach((_, i) => {
         const join = i === 0 ? '' : ` JOIN step${i - 1} p ON ${keys.map((k) => `e.${k} = p.${k}`).join(' AND ')} AND e.${TIME} > p.t`;
-        ctes.push(`step${i} AS (\n  SELECT ${keys.map((k) => `e.${k}`).join(', ')}, min(e.${TIME}) AS t FROM grouped e${join} WHERE e.s${i} GROUP BY ${keys.map((k) => `e.${k}`).join(', ')}\n)`);
+        ctes.push(
+          `step${i} AS (\n  SELECT ${keys.map((k) => `e.${k}`).join(', ')}, min(e.${TIME}) AS t FROM grouped e${join} WHERE e.s${i} GROUP BY ${keys.map((k) => `e.${k}`).join(', ')}\n)`,
+        );
       });
       const last = `step${plan.steps.length - 1}`;
       const sql = `${matched},\n${ctes.join(',\n')}\nSELECT ${[...keys.map((k) => `e.${k}`), 'count(*) AS count', ...statsSql('e.')].join(', ')}\nFROM grouped e JOIN ${last} USING (${keys.join(', ')})\nGROUP BY ${keys.map((k) => `e.${k}`).join(', ')}\n${order}`;
@@ -176,7 +178,16 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
     }
     case 'new_terms': {
       const firsts = `firsts AS (\n  SELECT ${[...g, 'v'].join(', ')}, min(${TIME}) AS first_seen, list(id ORDER BY ${TIME}, id)[1] AS first_id, list_sort(list(DISTINCT location)) AS locations\n  FROM matched WHERE ${notNull}\n  GROUP BY ${[...g, 'v'].join(', ')}\n)`;
-      const select = [...g, 'min(first_seen) AS window_start', 'count(*) AS count', 'min(first_seen) AS first_seen', 'max(first_seen) AS last_seen', `list(first_id ORDER BY first_seen, first_id)[1:${SAMPLE_IDS}] AS sample_ids`, 'list_sort(list_distinct(flatten(list(locations)))) AS locations', `list(v ORDER BY first_seen, v)[1:${SAMPLE_IDS}] AS "values"`];
+      const select = [
+        ...g,
+        'min(first_seen) AS window_start',
+        'count(*) AS count',
+        'min(first_seen) AS first_seen',
+        'max(first_seen) AS last_seen',
+        `list(first_id ORDER BY first_seen, first_id)[1:${SAMPLE_IDS}] AS sample_ids`,
+        'list_sort(list_distinct(flatten(list(locations)))) AS locations',
+        `list(v ORDER BY first_seen, v)[1:${SAMPLE_IDS}] AS "values"`,
+      ];
       const sql = `${matched},\n${firsts}\nSELECT ${select.join(', ')}\nFROM firsts\nWHERE first_seen >= ${at('since')}\nGROUP BY ${g.join(', ')}\nHAVING ${having('count(*)')}\nORDER BY first_seen, ${g.join(', ')}`;
       return { sql, params: params.values };
     }
@@ -192,7 +203,19 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
         plan.metric === 'rate'
           ? `c.n >= ${minCount} AND c.n * ${params.named('history_ms', plan.historyMs)} > ${factor} * coalesce(h.n, 0) * ${span}`
           : `c.errors >= ${minCount} AND c.errors * greatest(coalesce(h.n, 0), 1) > ${factor} * coalesce(h.errors, 0) * c.n`;
-      const select = [...g.map((c) => `c.${c}`), 'c.window_start', `${plan.metric === 'rate' ? 'c.n' : 'c.errors'} AS count`, 'c.n AS events', 'c.errors', 'c.first_seen', 'c.last_seen', 'c.sample_ids', 'c.locations', 'coalesce(h.n, 0) AS history_events', 'coalesce(h.errors, 0) AS history_errors'];
+      const select = [
+        ...g.map((c) => `c.${c}`),
+        'c.window_start',
+        `${plan.metric === 'rate' ? 'c.n' : 'c.errors'} AS count`,
+        'c.n AS events',
+        'c.errors',
+        'c.first_seen',
+        'c.last_seen',
+        'c.sample_ids',
+        'c.locations',
+        'coalesce(h.n, 0) AS history_events',
+        'coalesce(h.errors, 0) AS history_errors',
+      ];
       const sql = `${matched},\n${history},\n${current}\nSELECT ${select.join(', ')}\nFROM current c LEFT JOIN history h ON ${on}\nWHERE coalesce(h.n, 0) >= ${minHistory} AND ${test}\nORDER BY c.first_seen, ${[...g.map((c) => `c.${c}`), 'c.window_start'].join(', ')}`;
       return { sql, params: params.values };
     }

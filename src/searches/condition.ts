@@ -95,7 +95,8 @@ export function parseCondition(text: string): ConditionNode {
       take();
       const target = peek();
       if (!target) throw new ConditionSyntaxError(`"${t.text} of" needs a selection pattern or "them"`, end);
-      if (target.text.toLowerCase() !== 'them' && !PATTERN.test(target.text)) throw new ConditionSyntaxError(`"${target.text}" is not a selection pattern`, target.column);
+      if (target.text.toLowerCase() !== 'them' && !PATTERN.test(target.text))
+        throw new ConditionSyntaxError(`"${target.text}" is not a selection pattern`, target.column);
       take();
       return { kind: 'of', quantifier: word === 'all' ? 'all' : 'one', pattern: target.text.toLowerCase() === 'them' ? '*' : target.text, column: t.column };
     }

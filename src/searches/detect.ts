@@ -29,7 +29,8 @@ export async function detectWith(run: PlanRunner, opts: DetectOptions): Promise<
   const rules = loadSearchFolder(opts.dir).filter((s) => s.definition?.type === 'rule' || s.issues.length > 0);
   const wanted = opts.rules ? rules.filter((r) => opts.rules!.includes(r.name) || opts.rules!.includes(r.definition?.id ?? '')) : rules;
   for (const name of opts.rules ?? []) {
-    if (!wanted.some((r) => r.name === name || r.definition?.id === name)) throw new AuditlineError('AL_SEARCH_NOT_FOUND', `no detection rule named "${name}" in ${opts.dir}`);
+    if (!wanted.some((r) => r.name === name || r.definition?.id === name))
+      throw new AuditlineError('AL_SEARCH_NOT_FOUND', `no detection rule named "${name}" in ${opts.dir}`);
   }
   // Every rule is checked before any runs: a broken file stops detection instead of silently missing.
   const plans = wanted.map((r) => planOf(r, {}));
@@ -38,5 +39,10 @@ export async function detectWith(run: PlanRunner, opts: DetectOptions): Promise<
     const result = await run(plan, { location: opts.location, sinceMs: opts.sinceMs, untilMs: opts.untilMs });
     if (result.kind === 'findings') findings.push(...result.findings);
   }
-  return findings.sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : 0) || (a.name < b.name ? -1 : 1));
+  return findings.sort(
+    (a, b) =>
+      SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
+      (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : 0) ||
+      (a.name < b.name ? -1 : 1),
+  );
 }

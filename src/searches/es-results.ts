@@ -28,12 +28,15 @@ export interface ResultRange {
   limit?: number;
 }
 
-const buckets = (agg: unknown): Bucket[] => ((agg as { buckets?: Bucket[] } | undefined)?.buckets ?? []);
+const buckets = (agg: unknown): Bucket[] => (agg as { buckets?: Bucket[] } | undefined)?.buckets ?? [];
 const sub = (bucket: Agg, name: string): Agg => (bucket[name] as Agg | undefined) ?? {};
 const value = (bucket: Agg, name: string): number | null => (sub(bucket, name).value as number | null | undefined) ?? null;
 const topIds = (agg: Agg): string[] => ((agg.hits as { hits?: { _id: string }[] } | undefined)?.hits ?? []).map((h) => h._id);
 const topTimes = (agg: Agg): number[] => ((agg.hits as { hits?: { sort?: unknown[] }[] } | undefined)?.hits ?? []).map((h) => Number(h.sort?.[0]));
-const keys = (agg: unknown): string[] => buckets(agg).map((b) => String(b.key)).sort(compareText);
+const keys = (agg: unknown): string[] =>
+  buckets(agg)
+    .map((b) => String(b.key))
+    .sort(compareText);
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -62,7 +65,13 @@ function groups(plan: Plan, aggs: Agg): { row: Row; bucket: Agg }[] {
 
 /** What every finding reports of a window's events, as `statsSql` in compile-sql.ts. */
 function stats(w: Bucket): Row {
-  return { window_start: w.key, first_seen: value(w, 'first_seen'), last_seen: value(w, 'last_seen'), sample_ids: topIds(sub(w, 'sample_ids')), locations: keys(w.locations) };
+  return {
+    window_start: w.key,
+    first_seen: value(w, 'first_seen'),
+    last_seen: value(w, 'last_seen'),
+    sample_ids: topIds(sub(w, 'sample_ids')),
+    locations: keys(w.locations),
+  };
 }
 
 /**
@@ -96,7 +105,8 @@ export function rowsOfAggregations(plan: Plan, aggs: Agg): Row[] {
         for (const w of buckets(bucket.window)) rows.push({ ...row, ...stats(w), count: w.doc_count });
         break;
       case 'value_count':
-        for (const w of buckets(bucket.window)) rows.push({ ...row, ...stats(w), count: value(w, 'distinct'), values: buckets(w.values).map((b) => keyOf(b, plan.valueField!)) });
+        for (const w of buckets(bucket.window))
+          rows.push({ ...row, ...stats(w), count: value(w, 'distinct'), values: buckets(w.values).map((b) => keyOf(b, plan.valueField!)) });
         break;
       case 'temporal_ordered':
         for (const w of buckets(bucket.window)) {
@@ -104,7 +114,12 @@ export function rowsOfAggregations(plan: Plan, aggs: Agg): Row[] {
         }
         break;
       case 'new_terms': {
-        const news = buckets(bucket.new_values).map((b) => ({ v: keyOf(b, plan.valueField!), first: value(b, 'first_seen')!, id: topIds(sub(b, 'first_event'))[0] ?? '', locations: keys(b.locations) }));
+        const news = buckets(bucket.new_values).map((b) => ({
+          v: keyOf(b, plan.valueField!),
+          first: value(b, 'first_seen')!,
+          id: topIds(sub(b, 'first_event'))[0] ?? '',
+          locations: keys(b.locations),
+        }));
         if (news.length === 0) break;
         const byTime = (tie: (x: (typeof news)[number], y: (typeof news)[number]) => number) => [...news].sort((x, y) => x.first - y.first || tie(x, y));
         const firsts = news.map((n) => n.first);
@@ -131,7 +146,16 @@ export function rowsOfAggregations(plan: Plan, aggs: Agg): Row[] {
           const errors = sub(w, 'errors');
           const c = { n: w.doc_count, errors: errors.doc_count as number };
           if (!exceedsBaseline(plan, c, h)) continue;
-          rows.push({ ...row, ...stats(w), sample_ids: topIds(sub(errors, 'sample_ids')), count: plan.metric === 'rate' ? c.n : c.errors, events: c.n, errors: c.errors, history_events: h.n, history_errors: h.errors });
+          rows.push({
+            ...row,
+            ...stats(w),
+            sample_ids: topIds(sub(errors, 'sample_ids')),
+            count: plan.metric === 'rate' ? c.n : c.errors,
+            events: c.n,
+            errors: c.errors,
+            history_events: h.n,
+            history_errors: h.errors,
+          });
         }
         break;
       }
@@ -174,7 +198,10 @@ function eventFinding(plan: Plan, hit: SearchHit): Finding {
   const event = (hit.source ?? {}) as { initiator?: { id?: string }; target?: { id?: string }; location?: string };
   const time = Number(hit.sort?.[0]);
   return {
-    ...findingOfRow({ ...plan, groupBy: [] }, { count: 1, window_start: time, first_seen: time, last_seen: time, sample_ids: [hit.id], locations: [event.location] }),
+    ...findingOfRow(
+      { ...plan, groupBy: [] },
+      { count: 1, window_start: time, first_seen: time, last_seen: time, sample_ids: [hit.id], locations: [event.location] },
+    ),
     group: { 'initiator.id': event.initiator?.id ?? null, 'target.id': event.target?.id ?? null },
     windowStart: new Date(time).toISOString(),
   };

@@ -34,7 +34,8 @@ export function exportSearch(plan: Plan, to: ExportTarget, range: ExportRange): 
   switch (to) {
     case 'sql': {
       const locations = range.location !== undefined ? [range.location] : (range.locations ?? []);
-      if (locations.length === 0) throw new AuditlineError('AL_SEARCH_EXPORT', 'SQL runs over the tables of locations: give --location, or a --store holding some');
+      if (locations.length === 0)
+        throw new AuditlineError('AL_SEARCH_EXPORT', 'SQL runs over the tables of locations: give --location, or a --store holding some');
       return `${JSON.stringify(compileSql(plan, { tables: locations.map(tableOf), sinceMs, untilMs }), null, 2)}\n`;
     }
     case 'dsl':
@@ -52,13 +53,18 @@ export function exportSearch(plan: Plan, to: ExportTarget, range: ExportRange): 
  * searches hold queries, not aggregations: correlation, new-terms and baseline rules are refused.
  */
 export function kibanaSavedObjects(plan: Plan, location: string | undefined): string {
-  if (plan.kind !== 'events') throw new AuditlineError('AL_SEARCH_EXPORT', `${plan.name} is a ${plan.kind} rule; a Kibana saved search holds a query only (use --to dsl or --to esql)`);
+  if (plan.kind !== 'events')
+    throw new AuditlineError('AL_SEARCH_EXPORT', `${plan.name} is a ${plan.kind} rule; a Kibana saved search holds a query only (use --to dsl or --to esql)`);
   const def = plan.definition;
   const dataViewId = location === undefined ? DATA_VIEW_ID : `${DATA_VIEW_ID}-${location}`;
   const dataView = {
     id: dataViewId,
     type: 'index-pattern',
-    attributes: { title: location === undefined ? INDEX_PATTERN : streamName(location), name: location === undefined ? 'auditline events' : `auditline events (${location})`, timeFieldName: '@timestamp' },
+    attributes: {
+      title: location === undefined ? INDEX_PATTERN : streamName(location),
+      name: location === undefined ? 'auditline events' : `auditline events (${location})`,
+      timeFieldName: '@timestamp',
+    },
     references: [],
   };
   const filterRef = 'kibanaSavedObjectMeta.searchSourceJSON.filter[0].meta.index';

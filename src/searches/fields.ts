@@ -49,7 +49,14 @@ export function resolveField(name: string): SearchField | undefined {
   const known = BY_NAME.get(name);
   if (known) return known;
   const open = OPEN_OBJECTS.find((o) => name.startsWith(`${o}.`));
-  if (open && name.slice(open.length + 1).split('.').every((s) => MEMBER.test(s))) return { path: name, type: 'text', esField: name };
+  if (
+    open &&
+    name
+      .slice(open.length + 1)
+      .split('.')
+      .every((s) => MEMBER.test(s))
+  )
+    return { path: name, type: 'text', esField: name };
   return undefined;
 }
 

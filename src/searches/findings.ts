@@ -41,7 +41,8 @@ type Row = Record<string, unknown>;
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(Number(v)).toISOString());
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : Number(v ?? 0));
-const scalar = (v: unknown): string | number | boolean | null => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean));
+const scalar = (v: unknown): string | number | boolean | null =>
+  v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean);
 
 /** One result row of a rule's SQL (compile-sql.ts) as a finding. */
 export function findingOfRow(plan: Plan, row: Row): Finding {

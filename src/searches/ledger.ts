@@ -33,7 +33,17 @@ export function openLedger(path: string): FindingLedger {
       });
       const lines = findings
         .filter((_, i) => statuses[i] === 'new')
-        .map((f) => JSON.stringify({ key: findingKey(f), rule: f.rule, location: f.location, group: f.group, windowStart: f.windowStart, firstSeen: f.firstSeen, reportedAt: new Date().toISOString() }));
+        .map((f) =>
+          JSON.stringify({
+            key: findingKey(f),
+            rule: f.rule,
+            location: f.location,
+            group: f.group,
+            windowStart: f.windowStart,
+            firstSeen: f.firstSeen,
+            reportedAt: new Date().toISOString(),
+          }),
+        );
       if (lines.length > 0) appendFileSync(path, `${lines.join('\n')}\n`);
       return statuses;
     },

@@ -35,7 +35,10 @@ export function planOf(search: LoadedSearch, params: ParamValues | undefined): P
   const { plan, issues } = buildPlan(search, params);
   if (plan) return plan;
   const [first, ...rest] = issues;
-  throw new AuditlineError('AL_SEARCH_INVALID', `${first?.message ?? 'invalid search'}${rest.map((i) => `\n  ${formatIssue(i)}`).join('')}`, { file: search.file, line: first?.line });
+  throw new AuditlineError('AL_SEARCH_INVALID', `${first?.message ?? 'invalid search'}${rest.map((i) => `\n  ${formatIssue(i)}`).join('')}`, {
+    file: search.file,
+    line: first?.line,
+  });
 }
 
 /** A search by name (its file's slug) in a folder, or by path to a YAML file. */

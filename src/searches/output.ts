@@ -68,7 +68,16 @@ export function csv(header: readonly string[], rows: readonly Cell[][]): string 
 export function table(header: readonly string[], rows: readonly Cell[][]): string {
   const cells = [header.map(String), ...rows.map((r) => r.map(text))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    cells
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** A one-line note for people when nothing matched (tables only; machine formats stay parseable). */

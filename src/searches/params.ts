@@ -13,14 +13,18 @@ export function resolveParams(name: string, def: SearchDefinition, given: Record
   for (const key of Object.keys(given)) {
     if (!declared[key]) {
       const known = Object.keys(declared);
-      throw new AuditlineError('AL_SEARCH_PARAM', `${name}: unknown parameter "${key}" (${known.length > 0 ? `parameters: ${known.join(', ')}` : 'it takes none'})`);
+      throw new AuditlineError(
+        'AL_SEARCH_PARAM',
+        `${name}: unknown parameter "${key}" (${known.length > 0 ? `parameters: ${known.join(', ')}` : 'it takes none'})`,
+      );
     }
   }
   for (const [key, decl] of Object.entries(declared)) {
     const raw = given[key];
     if (raw === undefined) {
       if (decl.default !== undefined) out[key] = decl.default;
-      else if (decl.required !== false && !opts.partial) throw new AuditlineError('AL_SEARCH_PARAM', `${name}: parameter "${key}" is required: ${decl.description}`);
+      else if (decl.required !== false && !opts.partial)
+        throw new AuditlineError('AL_SEARCH_PARAM', `${name}: parameter "${key}" is required: ${decl.description}`);
       continue;
     }
     if (decl.type === 'integer') {

@@ -96,7 +96,8 @@ export function buildPlan(loaded: LoadedSearch, params: ParamValues | undefined)
     const refs = referencedSelections(tree, names);
     const check = (n: typeof tree): void => {
       if (n.kind === 'ref' && !selections.has(n.name)) at(`condition names "${n.name}", which is not a selection of detection`, '/detection/condition');
-      if (n.kind === 'of' && referencedSelections(n, names).size === 0) at(`condition "${n.pattern === '*' ? 'them' : n.pattern}" matches no selection`, '/detection/condition');
+      if (n.kind === 'of' && referencedSelections(n, names).size === 0)
+        at(`condition "${n.pattern === '*' ? 'them' : n.pattern}" matches no selection`, '/detection/condition');
       if (n.kind === 'not') check(n.item);
       if (n.kind === 'and' || n.kind === 'or') n.items.forEach(check);
     };
@@ -200,7 +201,8 @@ export function buildPlan(loaded: LoadedSearch, params: ParamValues | undefined)
   if (plan.kind !== 'events' && plan.valueField?.path !== LOCATION_FIELD.path && !plan.groupBy.some((g) => g.path === LOCATION_FIELD.path)) {
     plan.groupBy = [LOCATION_FIELD, ...plan.groupBy];
   }
-  if (plan.valueField && plan.groupBy.some((g) => g.path === plan.valueField!.path)) at(`"${plan.valueField.path}" is both counted and grouped by`, `/${blocks[0]}`, 'field');
+  if (plan.valueField && plan.groupBy.some((g) => g.path === plan.valueField!.path))
+    at(`"${plan.valueField.path}" is both counted and grouped by`, `/${blocks[0]}`, 'field');
 
   // Without a parsed condition every selection would look unused: that is one problem, not many.
   if (conditionParsed) for (const n of names) if (!usedSelections.has(n)) at(`selection "${n}" is used by neither the condition nor a step`, '/detection', n);

@@ -123,7 +123,8 @@ export function regexProblem(pattern: string): string | undefined {
   } catch (e) {
     return (e as Error).message;
   }
-  if (/(^|[^\\])(\\\\)*\\[dwsbDWSB0-9]/.test(pattern)) return 'shorthand classes (\\d, \\w, \\s, \\b) and back-references are not portable: write [0-9], [A-Za-z0-9_], ...';
+  if (/(^|[^\\])(\\\\)*\\[dwsbDWSB0-9]/.test(pattern))
+    return 'shorthand classes (\\d, \\w, \\s, \\b) and back-references are not portable: write [0-9], [A-Za-z0-9_], ...';
   if (/(^|[^\\])(\\\\)*\(\?/.test(pattern)) return 'groups with "(?" (lookaround, flags, named groups) are not portable';
   if (/(^|[^\\])(\\\\)*[\^$]/.test(pattern.replace(/\[\^/g, '['))) return 'anchors ^ and $ are implicit: a pattern always matches the whole value';
   if (/[*+?}]\?/.test(pattern)) return 'lazy quantifiers are not portable';

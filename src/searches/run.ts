@@ -62,7 +62,10 @@ function eventFinding(plan: Plan, row: Record<string, unknown>): Finding {
   const event = JSON.parse(String(row.event)) as { initiator?: { id?: string }; target?: { id?: string } };
   const time = (row.event_time as Date).toISOString();
   return {
-    ...findingOfRow({ ...plan, groupBy: [] }, { count: 1, window_start: row.event_time, first_seen: row.event_time, last_seen: row.event_time, sample_ids: [row.id], locations: [row.location] }),
+    ...findingOfRow(
+      { ...plan, groupBy: [] },
+      { count: 1, window_start: row.event_time, first_seen: row.event_time, last_seen: row.event_time, sample_ids: [row.id], locations: [row.location] },
+    ),
     group: { 'initiator.id': event.initiator?.id ?? null, 'target.id': event.target?.id ?? null },
     windowStart: time,
   };

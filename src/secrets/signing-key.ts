@@ -72,7 +72,8 @@ function signingKeyFromPem(pem: string, origin: string): SigningKey {
     // The parser's message may quote the key; name the file only.
     throw new AuditlineError('AL_SIGNING_KEY_INVALID', 'the signing key is not a PEM private key', { file: origin });
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new AuditlineError('AL_SIGNING_KEY_INVALID', `the signing key is ${key.asymmetricKeyType ?? 'not asymmetric'}, not Ed25519`, { file: origin });
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new AuditlineError('AL_SIGNING_KEY_INVALID', `the signing key is ${key.asymmetricKeyType ?? 'not asymmetric'}, not Ed25519`, { file: origin });
   const pub = createPublicKey(key);
   return {
     keyId: keyIdOf(pub),
@@ -85,7 +86,10 @@ function signingKeyFromPem(pem: string, origin: string): SigningKey {
 }
 
 function keyIdOf(pub: KeyObject): string {
-  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, KEY_ID_HEX_DIGITS);
+  return createHash('sha256')
+    .update(pub.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, KEY_ID_HEX_DIGITS);
 }
 
 /** A public key (PEM, SPKI) to check signatures with. */
@@ -127,7 +131,8 @@ export function createSigningKeyFile(path: string, dataDir: string): SigningKey 
     }
     linkSync(tmp, path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new AuditlineError('AL_SIGNING_KEY_INVALID', 'a signing key already exists; it is kept', { file: path });
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new AuditlineError('AL_SIGNING_KEY_INVALID', 'a signing key already exists; it is kept', { file: path });
     throw new AuditlineError('AL_SINK_IO', 'the signing key file cannot be created', { file: path }, { cause: e });
   } finally {
     rmSync(tmp, { force: true });

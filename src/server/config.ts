@@ -36,7 +36,12 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    listen: { type: 'object', nullable: true, additionalProperties: false, properties: { host: { ...str, nullable: true }, port: { type: 'integer', minimum: 0, maximum: 65535, nullable: true } } },
+    listen: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      properties: { host: { ...str, nullable: true }, port: { type: 'integer', minimum: 0, maximum: 65535, nullable: true } },
+    },
     tls: { type: 'object', nullable: true, additionalProperties: false, required: ['cert', 'key'], properties: { cert: str, key: str } },
     store: { ...str, nullable: true },
     out: { ...str, nullable: true },
@@ -51,7 +56,11 @@ const schema = {
       type: 'object',
       nullable: true,
       additionalProperties: false,
-      properties: { tokens: { type: 'array', nullable: true, items: str }, protectMetrics: { type: 'boolean', nullable: true }, disabled: { type: 'boolean', nullable: true } },
+      properties: {
+        tokens: { type: 'array', nullable: true, items: str },
+        protectMetrics: { type: 'boolean', nullable: true },
+        disabled: { type: 'boolean', nullable: true },
+      },
     },
     limits: { ...limitsSchema, nullable: true },
     elasticsearch: {
@@ -85,7 +94,10 @@ export function parseServeConfig(text: string, file: string): LoadedServeConfig 
     });
     described.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     const [first, ...rest] = described;
-    throw new ConfigError(`${first?.text ?? 'invalid configuration'}${rest.map((d) => `\n  line ${d.line ?? '?'}: ${d.text}`).join('')}`, { file, line: first?.line });
+    throw new ConfigError(`${first?.text ?? 'invalid configuration'}${rest.map((d) => `\n  line ${d.line ?? '?'}: ${d.text}`).join('')}`, {
+      file,
+      line: first?.line,
+    });
   }
   if (value.store && value.out) throw new ConfigError('store and out are exclusive: events go to one place', { file, line: located.lineOf('', 'out') });
   const base = dirname(resolve(file));
@@ -141,7 +153,8 @@ export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig
   const c = loaded?.config ?? {};
   if (flags.store && flags.out) throw new AuditlineError('AL_CLI_USAGE', '--store and --out are exclusive');
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new AuditlineError('AL_CLI_USAGE', '--tls-cert and --tls-key go together');
-  if (flags.esVersion !== undefined && !/^(7|8|9)\.\d+\.\d+$/.test(flags.esVersion)) throw new AuditlineError('AL_CLI_USAGE', `--es-version must be 7.x.y, 8.x.y or 9.x.y, not "${flags.esVersion}"`);
+  if (flags.esVersion !== undefined && !/^(7|8|9)\.\d+\.\d+$/.test(flags.esVersion))
+    throw new AuditlineError('AL_CLI_USAGE', `--es-version must be 7.x.y, 8.x.y or 9.x.y, not "${flags.esVersion}"`);
   const tokenTexts = flags.token?.length ? flags.token : env[TOKEN_ENV] ? [env[TOKEN_ENV]] : (c.auth?.tokens ?? []);
   const fromFlags = flags.store !== undefined || flags.out !== undefined;
   const limits: ServeLimits = { ...DEFAULT_LIMITS };

@@ -45,10 +45,18 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
 export function httpErrorOf(e: unknown, retryAfterSeconds: number): HttpError {
   if (e instanceof HttpError) return e;
   if (e instanceof AuditlineError && STATUS_BY_CODE[e.code] !== undefined) {
-    return new HttpError(STATUS_BY_CODE[e.code]!, e.code === 'AL_SEARCH_NOT_FOUND' ? 'resource_not_found_exception' : 'illegal_argument_exception', e.message, {}, e.code);
+    return new HttpError(
+      STATUS_BY_CODE[e.code]!,
+      e.code === 'AL_SEARCH_NOT_FOUND' ? 'resource_not_found_exception' : 'illegal_argument_exception',
+      e.message,
+      {},
+      e.code,
+    );
   }
   if (e instanceof SinkError || (e instanceof AuditlineError && e.code === 'AL_SINK_IO')) {
-    return new HttpError(503, 'unavailable_shards_exception', `the store did not commit this request; send it again (${e.message})`, { 'Retry-After': String(retryAfterSeconds) });
+    return new HttpError(503, 'unavailable_shards_exception', `the store did not commit this request; send it again (${e.message})`, {
+      'Retry-After': String(retryAfterSeconds),
+    });
   }
   return new HttpError(500, 'internal_server_error', 'internal error; see the server log');
 }

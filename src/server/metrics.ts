@@ -42,17 +42,62 @@ export interface ServerMetrics {
 export function createMetrics(stats: () => EngineStats): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({ name: 'auditline_http_requests_total', help: 'HTTP requests answered, by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
-  const unauthorized = new Counter({ name: 'auditline_http_unauthorized_total', help: 'Requests refused for missing or wrong credentials', registers: [registry] });
-  const received = new Counter({ name: 'auditline_lines_received_total', help: 'Lines (bulk documents, body lines) handed to the engine, by route', labelNames: ['route'], registers: [registry] });
-  const lines = new Counter({ name: 'auditline_lines_total', help: 'Lines acknowledged, by route and outcome (indexed, duplicate, dead_lettered, filtered)', labelNames: ['route', 'outcome'], registers: [registry] });
+  const requests = new Counter({
+    name: 'auditline_http_requests_total',
+    help: 'HTTP requests answered, by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
+  const unauthorized = new Counter({
+    name: 'auditline_http_unauthorized_total',
+    help: 'Requests refused for missing or wrong credentials',
+    registers: [registry],
+  });
+  const received = new Counter({
+    name: 'auditline_lines_received_total',
+    help: 'Lines (bulk documents, body lines) handed to the engine, by route',
+    labelNames: ['route'],
+    registers: [registry],
+  });
+  const lines = new Counter({
+    name: 'auditline_lines_total',
+    help: 'Lines acknowledged, by route and outcome (indexed, duplicate, dead_lettered, filtered)',
+    labelNames: ['route', 'outcome'],
+    registers: [registry],
+  });
   // Two series rather than one by location and action: the tally counts each on its own.
-  const byLocation = new Counter({ name: 'auditline_events_indexed_by_location_total', help: 'Events stored, by location', labelNames: ['location'], registers: [registry] });
-  const byAction = new Counter({ name: 'auditline_events_indexed_by_action_total', help: 'Events stored, by action', labelNames: ['action'], registers: [registry] });
-  const deadLetters = new Counter({ name: 'auditline_dead_letters_total', help: 'Lines dead-lettered, by reject code', labelNames: ['reason'], registers: [registry] });
+  const byLocation = new Counter({
+    name: 'auditline_events_indexed_by_location_total',
+    help: 'Events stored, by location',
+    labelNames: ['location'],
+    registers: [registry],
+  });
+  const byAction = new Counter({
+    name: 'auditline_events_indexed_by_action_total',
+    help: 'Events stored, by action',
+    labelNames: ['action'],
+    registers: [registry],
+  });
+  const deadLetters = new Counter({
+    name: 'auditline_dead_letters_total',
+    help: 'Lines dead-lettered, by reject code',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const redactions = new Counter({ name: 'auditline_redactions_total', help: 'Values redacted, by kind', labelNames: ['kind'], registers: [registry] });
-  const refusals = new Counter({ name: 'auditline_requests_refused_total', help: 'Requests refused as a whole, by route and reason', labelNames: ['route', 'reason'], registers: [registry] });
-  const ack = new Histogram({ name: 'auditline_ack_seconds', help: "Time from a request's first batch entering the engine to every line being durable (commit latency as a sender sees it)", labelNames: ['route'], buckets: ACK_BUCKETS_SECONDS, registers: [registry] });
+  const refusals = new Counter({
+    name: 'auditline_requests_refused_total',
+    help: 'Requests refused as a whole, by route and reason',
+    labelNames: ['route', 'reason'],
+    registers: [registry],
+  });
+  const ack = new Histogram({
+    name: 'auditline_ack_seconds',
+    help: "Time from a request's first batch entering the engine to every line being durable (commit latency as a sender sees it)",
+    labelNames: ['route'],
+    buckets: ACK_BUCKETS_SECONDS,
+    registers: [registry],
+  });
   const engineGauge = (name: string, help: string, read: (s: EngineStats) => number) =>
     new Gauge({
       name,

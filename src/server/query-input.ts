@@ -46,7 +46,11 @@ export function optionalBoolean(value: string | undefined, name: string): boolea
 }
 
 /** The single values of a query string, refusing names not in `known` and repeats of names not in `repeatable`. */
-export function queryValues(query: URLSearchParams, known: readonly string[], repeatable: readonly string[] = []): { one: Record<string, string | undefined>; many: Record<string, string[]> } {
+export function queryValues(
+  query: URLSearchParams,
+  known: readonly string[],
+  repeatable: readonly string[] = [],
+): { one: Record<string, string | undefined>; many: Record<string, string[]> } {
   const one: Record<string, string | undefined> = {};
   const many: Record<string, string[]> = {};
   for (const name of new Set(query.keys())) {

@@ -132,7 +132,8 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
 
 function listen(http: Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => reject(new AuditlineError('AL_SERVER_LISTEN', `cannot listen on ${host}:${port}: ${e.code ?? e.message}`, {}, { cause: e }));
+    const onError = (e: NodeJS.ErrnoException) =>
+      reject(new AuditlineError('AL_SERVER_LISTEN', `cannot listen on ${host}:${port}: ${e.code ?? e.message}`, {}, { cause: e }));
     http.once('error', onError);
     http.listen(port, host, () => {
       http.off('error', onError);

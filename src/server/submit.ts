@@ -41,5 +41,7 @@ export async function submit(engine: Engine, name: string, batches: readonly Inp
 }
 
 export function backpressure(retryAfterSeconds: number): HttpError {
-  return new HttpError(429, 'es_rejected_execution_exception', 'too much in flight; send this request again later', { 'Retry-After': String(retryAfterSeconds) });
+  return new HttpError(429, 'es_rejected_execution_exception', 'too much in flight; send this request again later', {
+    'Retry-After': String(retryAfterSeconds),
+  });
 }

@@ -130,7 +130,15 @@ export function nextDigest(
   committedAt: string,
   signer?: DigestSigner,
 ): Digest {
-  const header: DigestHeader = { location, seq: (prev?.seq ?? 0) + 1, kind, committedAt, events: pairs.length, columns: HASHED_COLUMNS, previous: prev?.digest ?? GENESIS };
+  const header: DigestHeader = {
+    location,
+    seq: (prev?.seq ?? 0) + 1,
+    kind,
+    committedAt,
+    events: pairs.length,
+    columns: HASHED_COLUMNS,
+    previous: prev?.digest ?? GENESIS,
+  };
   const entries = entriesOf(pairs);
   const digest = digestOf(header, entries);
   return { ...header, entries, digest, signature: signer ? signer.sign(Buffer.from(digest, 'hex')) : null, keyId: signer?.keyId ?? null };

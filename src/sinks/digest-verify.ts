@@ -62,7 +62,13 @@ export interface SignatureChecker {
  * it by seq and by `previous`, and, when public keys are given, carry a valid signature once signing
  * began. Pure: the digests come from the store or from an exported file alike.
  */
-export async function checkChain(location: string, digests: AsyncIterable<Digest> | Iterable<Digest>, keys: readonly SignatureChecker[], report: (f: Finding) => void, each?: (d: Digest) => void): Promise<ChainStats> {
+export async function checkChain(
+  location: string,
+  digests: AsyncIterable<Digest> | Iterable<Digest>,
+  keys: readonly SignatureChecker[],
+  report: (f: Finding) => void,
+  each?: (d: Digest) => void,
+): Promise<ChainStats> {
   const stats: ChainStats = { digests: 0, events: 0, signed: 0, signaturesChecked: 0, head: null };
   const byId = new Map(keys.map((k) => [k.keyId, k]));
   let prev: Digest | undefined;
@@ -74,15 +80,23 @@ export async function checkChain(location: string, digests: AsyncIterable<Digest
     if (digestOf(d, d.entries) !== d.digest) report({ kind: 'digest_altered', ...at, detail: `digest ${d.seq} does not hash to its recorded value` });
     const expected = (prev?.seq ?? 0) + 1;
     if (prev && d.seq === prev.seq) report({ kind: 'digest_duplicated', ...at, detail: `two digests numbered ${d.seq}` });
-    else if (d.seq > expected) report({ kind: 'digest_missing', location, seq: expected, detail: d.seq - 1 === expected ? `digest ${expected} is missing` : `digests ${expected}-${d.seq - 1} are missing` });
-    else if (d.previous !== (prev?.digest ?? GENESIS)) report({ kind: 'chain_broken', ...at, detail: `digest ${d.seq} does not follow digest ${prev?.seq ?? 0}: reordered or replaced` });
+    else if (d.seq > expected)
+      report({
+        kind: 'digest_missing',
+        location,
+        seq: expected,
+        detail: d.seq - 1 === expected ? `digest ${expected} is missing` : `digests ${expected}-${d.seq - 1} are missing`,
+      });
+    else if (d.previous !== (prev?.digest ?? GENESIS))
+      report({ kind: 'chain_broken', ...at, detail: `digest ${d.seq} does not follow digest ${prev?.seq ?? 0}: reordered or replaced` });
     if (d.signature !== null) {
       stats.signed++;
       signingBegan = true;
       if (keys.length > 0) {
         const key = byId.get(d.keyId ?? '');
         if (!key) report({ kind: 'signature_unknown_key', ...at, detail: `digest ${d.seq} is signed by key ${d.keyId ?? '(none)'}, not a key given` });
-        else if (!key.verify(Buffer.from(d.digest, 'hex'), d.signature)) report({ kind: 'signature_invalid', ...at, detail: `digest ${d.seq}: the signature does not check with key ${key.keyId}` });
+        else if (!key.verify(Buffer.from(d.digest, 'hex'), d.signature))
+          report({ kind: 'signature_invalid', ...at, detail: `digest ${d.seq}: the signature does not check with key ${key.keyId}` });
         else stats.signaturesChecked++;
       }
     } else if (signingBegan && keys.length > 0) {

@@ -81,7 +81,12 @@ function statOrThrow(p: string): Stats {
   try {
     return statSync(p);
   } catch (cause) {
-    throw new AuditlineError('AL_SOURCE_IO', `cannot read input "${p}": ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { file: resolve(p) }, { cause });
+    throw new AuditlineError(
+      'AL_SOURCE_IO',
+      `cannot read input "${p}": ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
+      { file: resolve(p) },
+      { cause },
+    );
   }
 }
 
@@ -104,7 +109,12 @@ function openFile(path: string, stats: Stats, limits: InflateLimits): InputSourc
       const raw = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
       if (!path.endsWith('.gz')) return raw;
       // pipeline destroys every stage with the first error, so the reader sees the gunzip's or the guard's.
-      return pipeline(raw, createGunzip(), inflateGuard(() => raw.bytesRead, limits), () => {});
+      return pipeline(
+        raw,
+        createGunzip(),
+        inflateGuard(() => raw.bytesRead, limits),
+        () => {},
+      );
     },
   };
 }

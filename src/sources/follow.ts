@@ -152,7 +152,9 @@ export class Follower {
 
   /** Offsets of every file followed or still known, as the state file keeps them. */
   state(): FollowedFile[] {
-    return [...this.entries.values()].map(({ path, dev, ino, offset, line, head }) => (head ? { path, dev, ino, offset, line, head } : { path, dev, ino, offset, line }));
+    return [...this.entries.values()].map(({ path, dev, ino, offset, line, head }) =>
+      head ? { path, dev, ino, offset, line, head } : { path, dev, ino, offset, line },
+    );
   }
 
   /** Writes the state file when it changed: an idle follower does not fsync once a poll. */
@@ -405,5 +407,10 @@ function isMissing(e: unknown): boolean {
 }
 
 function ioError(name: string, cause: unknown): AuditlineError {
-  return new AuditlineError('AL_SOURCE_IO', `cannot follow "${name}": ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { file: resolve(name) }, { cause });
+  return new AuditlineError(
+    'AL_SOURCE_IO',
+    `cannot follow "${name}": ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
+    { file: resolve(name) },
+    { cause },
+  );
 }

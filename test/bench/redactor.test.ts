@@ -5,7 +5,12 @@ import { testKey } from '../transforms/redact/test-key.js';
 const line = (i: number) =>
   JSON.stringify({
     time: 1763683200000 + i,
-    req: { id: `r-${i}`, method: 'POST', url: '/api/v2/keys/5e7a1c2d-3b4a-4f5e-8d9c-0a1b2c3d4e5f/actions/wrap', headers: { authorization: `Bearer tok-${i}-0123456789abcdef` } },
+    req: {
+      id: `r-${i}`,
+      method: 'POST',
+      url: '/api/v2/keys/5e7a1c2d-3b4a-4f5e-8d9c-0a1b2c3d4e5f/actions/wrap',
+      headers: { authorization: `Bearer tok-${i}-0123456789abcdef` },
+    },
     body: { plaintext: `p-${i}`, aad: ['a'] },
   });
 

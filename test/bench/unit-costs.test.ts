@@ -17,13 +17,28 @@ describe('bench unit costs', () => {
     expect(u.lines).toBeGreaterThan(300);
     expect(u.lines).toBeLessThan(400);
     expect(Object.keys(u.usPerLine).sort()).toEqual(
-      ['build', 'classify', 'fingerprints', 'lineId', 'parse', 'redactEvent', 'redactRecord', 'stringifyEvent', 'stringifyRecord', 'toStored', 'validate'].sort(),
+      [
+        'build',
+        'classify',
+        'fingerprints',
+        'lineId',
+        'parse',
+        'redactEvent',
+        'redactRecord',
+        'stringifyEvent',
+        'stringifyRecord',
+        'toStored',
+        'validate',
+      ].sort(),
     );
     for (const us of Object.values(u.usPerLine)) expect(us).toBeGreaterThan(0);
     // The corpus carries bearer tokens and secret payloads: the redactor ran HMACs, which the bench replays.
     expect(u.fingerprintsPerLine).toBeGreaterThan(0.5);
     expect(u.wholeTransformUsPerLine).toBeGreaterThan(0);
     expect(u.sumOfStepsUsPerLine).toBeGreaterThan(u.usPerLine.parse!);
-    expect(u.mandatoryBeyondFloorUsPerLine).toBeCloseTo(u.usPerLine.lineId! + u.usPerLine.fingerprints! + u.usPerLine.stringifyEvent! - u.usPerLine.stringifyRecord!, 6);
+    expect(u.mandatoryBeyondFloorUsPerLine).toBeCloseTo(
+      u.usPerLine.lineId! + u.usPerLine.fingerprints! + u.usPerLine.stringifyEvent! - u.usPerLine.stringifyRecord!,
+      6,
+    );
   });
 });

@@ -51,7 +51,10 @@ describe('auditline CLI', () => {
     expect(auditline(['ingest', FIXTURES, '--data-dir', dir]).code).toBe(0);
     const all = auditline(['export', '--data-dir', dir, '--location', 'eu-de']);
     expect(all.code).toBe(0);
-    const events = all.stdout.trim().split('\n').map((l) => JSON.parse(l) as { location: string; '@timestamp': string });
+    const events = all.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { location: string; '@timestamp': string });
     expect(events.length).toBeGreaterThan(5);
     expect(new Set(events.map((e) => e.location))).toEqual(new Set(['eu-de']));
     const times = events.map((e) => e['@timestamp']);

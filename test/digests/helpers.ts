@@ -23,7 +23,9 @@ export function ingest(paths: string[], dir: string, env: NodeJS.ProcessEnv = TE
  * gets one digest per part, so a chain has a middle to tamper with.
  */
 export async function ingestInParts(dir: string, parts = 3, env: NodeJS.ProcessEnv = TEST_ENV): Promise<void> {
-  const lines = readFileSync(KP, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(KP, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const size = Math.ceil(lines.length / parts);
   for (let i = 0; i < parts; i++) {
     const file = join(dir, `part-${i}.ndjson`);

@@ -40,7 +40,9 @@ async function rewriteChain(store: string, location: string, id: string): Promis
       const entries = entriesOf(pairs);
       const next = { ...d, previous: previous ?? d.previous, entries };
       const digest = digestOf(next, entries);
-      updates.push(`UPDATE digests_${location.replace(/-/g, '_')} SET previous = '${next.previous}', entries = '${entries}', digest = '${digest}', signature = NULL, key_id = NULL WHERE seq = ${d.seq}`);
+      updates.push(
+        `UPDATE digests_${location.replace(/-/g, '_')} SET previous = '${next.previous}', entries = '${entries}', digest = '${digest}', signature = NULL, key_id = NULL WHERE seq = ${d.seq}`,
+      );
       previous = digest;
     }
   } finally {
@@ -126,27 +128,34 @@ function storeBytes(dir: string): number {
 }
 
 describe('crash between writes', () => {
-  it.skipIf(!existsSync(CORPUS))('ingest killed with SIGKILL at several points leaves a valid chain each time, and a last run completes it', async () => {
-    const dir = tempDir();
-    // Kill points by bytes on disk (store and WAL): before the first commit, during writes, after some.
-    for (const killAt of [1_000_000, 5_000_000, 12_000_000]) {
-      const child = spawn(process.execPath, [CLI, 'ingest', CORPUS, '--data-dir', dir, '--workers', '0', '--digests'], { env: { ...process.env, ...TEST_ENV }, stdio: 'ignore' });
-      const exited = new Promise((r) => child.once('exit', r));
-      for (let i = 0; i < 600 && child.exitCode === null && storeBytes(dir) < killAt; i++) await new Promise((r) => setTimeout(r, 10));
-      child.kill('SIGKILL');
-      await exited;
-      const v = cli(['verify', '--data-dir', dir]);
-      expect(v.stdout + v.stderr).not.toMatch(/TAMPERED|AL_STORE_TAMPERED/);
-    }
-    const last = cli(['ingest', CORPUS, '--data-dir', dir, '--workers', '0', '--digests', '--json']);
-    expect(last.status).toBe(0);
-    const resumed = JSON.parse(last.stdout) as { eventsIndexed: number; duplicatesSkipped: number };
-    expect(resumed.duplicatesSkipped).toBeGreaterThan(0);
-    const v = cli(['verify', '--data-dir', dir, '--json']);
-    expect(v.status).toBe(0);
-    const report = JSON.parse(v.stdout) as { locations: { rows: number; chain: { events: number } }[] };
-    const rows = report.locations.reduce((n, l) => n + l.rows, 0);
-    expect(report.locations.reduce((n, l) => n + l.chain.events, 0)).toBe(rows);
-    expect(rows).toBe(resumed.eventsIndexed + resumed.duplicatesSkipped);
-  }, 180_000);
+  it.skipIf(!existsSync(CORPUS))(
+    'ingest killed with SIGKILL at several points leaves a valid chain each time, and a last run completes it',
+    async () => {
+      const dir = tempDir();
+      // Kill points by bytes on disk (store and WAL): before the first commit, during writes, after some.
+      for (const killAt of [1_000_000, 5_000_000, 12_000_000]) {
+        const child = spawn(process.execPath, [CLI, 'ingest', CORPUS, '--data-dir', dir, '--workers', '0', '--digests'], {
+          env: { ...process.env, ...TEST_ENV },
+          stdio: 'ignore',
+        });
+        const exited = new Promise((r) => child.once('exit', r));
+        for (let i = 0; i < 600 && child.exitCode === null && storeBytes(dir) < killAt; i++) await new Promise((r) => setTimeout(r, 10));
+        child.kill('SIGKILL');
+        await exited;
+        const v = cli(['verify', '--data-dir', dir]);
+        expect(v.stdout + v.stderr).not.toMatch(/TAMPERED|AL_STORE_TAMPERED/);
+      }
+      const last = cli(['ingest', CORPUS, '--data-dir', dir, '--workers', '0', '--digests', '--json']);
+      expect(last.status).toBe(0);
+      const resumed = JSON.parse(last.stdout) as { eventsIndexed: number; duplicatesSkipped: number };
+      expect(resumed.duplicatesSkipped).toBeGreaterThan(0);
+      const v = cli(['verify', '--data-dir', dir, '--json']);
+      expect(v.status).toBe(0);
+      const report = JSON.parse(v.stdout) as { locations: { rows: number; chain: { events: number } }[] };
+      const rows = report.locations.reduce((n, l) => n + l.rows, 0);
+      expect(report.locations.reduce((n, l) => n + l.chain.events, 0)).toBe(rows);
+      expect(rows).toBe(resumed.eventsIndexed + resumed.duplicatesSkipped);
+    },
+    180_000,
+  );
 });

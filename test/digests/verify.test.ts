@@ -130,7 +130,26 @@ describe('digest chain of the DuckDB store', () => {
 });
 
 describe('row hash and digest', () => {
-  const event = { id: 'a', time: 1.5, action: 'x', outcome: 'success', severity: 'normal', service: 's', initiatorId: 'i', initiatorName: 'n', sourceAddress: null, targetId: 't', targetTypeURI: 'u', correlationId: null, reasonCode: 200, dataEvent: false, location: 'us-south', source: 'f', line: 1, json: '{"é":1}' } as StoredEvent;
+  const event = {
+    id: 'a',
+    time: 1.5,
+    action: 'x',
+    outcome: 'success',
+    severity: 'normal',
+    service: 's',
+    initiatorId: 'i',
+    initiatorName: 'n',
+    sourceAddress: null,
+    targetId: 't',
+    targetTypeURI: 'u',
+    correlationId: null,
+    reasonCode: 200,
+    dataEvent: false,
+    location: 'us-south',
+    source: 'f',
+    line: 1,
+    json: '{"é":1}',
+  } as StoredEvent;
 
   it('length-prefixes every value in UTF-8 bytes, so moving text between columns changes the hash', () => {
     expect(rowHash(event)).not.toBe(rowHash({ ...event, action: 'xs', outcome: 'uccess' }));
@@ -138,7 +157,10 @@ describe('row hash and digest', () => {
   });
 
   it('sorts entries by id, so the digest does not depend on the order rows were written in', () => {
-    const a = entriesOf([{ id: 'b', hash: '2' }, { id: 'a', hash: '1' }]);
+    const a = entriesOf([
+      { id: 'b', hash: '2' },
+      { id: 'a', hash: '1' },
+    ]);
     expect(a).toBe('a 1\nb 2\n');
     const h = { location: 'us-south', seq: 1, kind: 'write' as const, committedAt: 't', events: 2, columns: 'id', previous: '0' };
     expect(digestOf(h, a)).not.toBe(digestOf({ ...h, seq: 2 }, a));

@@ -10,7 +10,10 @@ import { queryStore, tablesOf } from '../helpers/store.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/raw');
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
-const lines = (f: string) => readFileSync(join(FIXTURES, f), 'utf8').split('\n').filter((l) => l !== '');
+const lines = (f: string) =>
+  readFileSync(join(FIXTURES, f), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 /** A folder: a good file, a .gz cut in the middle of its compressed stream, another good file. */
 function damagedFolder(): { dir: string; input: string; goodLines: number; gzLines: string[] } {
@@ -45,7 +48,10 @@ describe('a damaged .gz in a folder', () => {
     expect(b!.eventsIndexed).toBeGreaterThan(0);
     expect(s.deadLetteredBy.source_truncated).toBe(1);
     expect(s.damaged).toEqual([expect.objectContaining({ source: join(input, 'b.ndjson.gz'), code: 'source_truncated', line: b!.linesRead })]);
-    const entries = readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; source: string; line: number; reason: string });
+    const entries = readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { code: string; source: string; line: number; reason: string });
     const damage = entries.filter((e) => e.code === 'source_truncated');
     expect(damage).toHaveLength(1);
     expect(damage[0]).toMatchObject({ source: join(input, 'b.ndjson.gz'), line: b!.linesRead });

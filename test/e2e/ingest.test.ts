@@ -21,12 +21,20 @@ describe('ingest into DuckDB', () => {
     const dir = tempDir();
     const s = await ingest([FIXTURES], dir);
     for (const counts of [s, ...Object.values(s.sources)]) expect(accountingHolds(counts)).toBe(true);
-    const lines = [KP, SM, MALFORMED].map((f) => readFileSync(f, 'utf8').split('\n').filter((_, i, a) => i < a.length - 1 || a[i] !== '').length);
+    const lines = [KP, SM, MALFORMED].map(
+      (f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .filter((_, i, a) => i < a.length - 1 || a[i] !== '').length,
+    );
     expect(s.linesRead).toBe(lines.reduce((a, b) => a + b, 0));
     expect(s.eventsIndexed).toBeGreaterThan(150);
     expect(s.filtered).toBeGreaterThan(0);
     expect(s.deadLettered).toBeGreaterThan(0);
-    const [row] = await queryStore(join(dir, 'auditline.duckdb'), `SELECT ${(await tablesOf(join(dir, 'auditline.duckdb'))).map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')} AS n`);
+    const [row] = await queryStore(
+      join(dir, 'auditline.duckdb'),
+      `SELECT ${(await tablesOf(join(dir, 'auditline.duckdb'))).map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')} AS n`,
+    );
     expect(Number(row!.n)).toBe(s.eventsIndexed);
   });
 
@@ -47,7 +55,10 @@ describe('ingest into DuckDB', () => {
     expect(tables).toEqual(expect.arrayContaining(['events_us_south', 'events_eu_de']));
     for (const table of tables) {
       const location = table.slice('events_'.length).replace(/_/g, '-');
-      const rows = await queryStore(store, `SELECT count(*) AS n FROM ${table} WHERE location <> '${location}' OR (event->>'location') <> '${location}' OR (event->>'logSourceCRN') NOT LIKE '%:${location}:%'`);
+      const rows = await queryStore(
+        store,
+        `SELECT count(*) AS n FROM ${table} WHERE location <> '${location}' OR (event->>'location') <> '${location}' OR (event->>'logSourceCRN') NOT LIKE '%:${location}:%'`,
+      );
       expect(Number(rows[0]!.n)).toBe(0);
       expect(s.byLocation[location]).toBeGreaterThan(0);
     }
@@ -63,16 +74,37 @@ describe('ingest into DuckDB', () => {
     expect(rows.length).toBeGreaterThan(10);
     for (const r of rows) {
       const e = JSON.parse(String(r.json)) as {
-        id: string; action: string; outcome: string; severity: string; service: string; location: string; dataEvent: boolean;
-        correlationId?: string; '@timestamp': string; auditline: { line: number }; reason: { reasonCode: number };
-        initiator: { id: string; name: string; host: { address: string } }; target: { id: string; typeURI: string };
+        id: string;
+        action: string;
+        outcome: string;
+        severity: string;
+        service: string;
+        location: string;
+        dataEvent: boolean;
+        correlationId?: string;
+        '@timestamp': string;
+        auditline: { line: number };
+        reason: { reasonCode: number };
+        initiator: { id: string; name: string; host: { address: string } };
+        target: { id: string; typeURI: string };
       };
       expect(r).toMatchObject({
-        id: e.id, action: e.action, outcome: e.outcome, severity: e.severity, service: e.service,
-        initiator_id: e.initiator.id, initiator_name: e.initiator.name, source_address: e.initiator.host.address || null,
-        target_id: e.target.id, target_type: e.target.typeURI, correlation_id: e.correlationId ?? null,
-        reason_code: e.reason.reasonCode, data_event: e.dataEvent, location: e.location,
-        source: KP, line: e.auditline.line,
+        id: e.id,
+        action: e.action,
+        outcome: e.outcome,
+        severity: e.severity,
+        service: e.service,
+        initiator_id: e.initiator.id,
+        initiator_name: e.initiator.name,
+        source_address: e.initiator.host.address || null,
+        target_id: e.target.id,
+        target_type: e.target.typeURI,
+        correlation_id: e.correlationId ?? null,
+        reason_code: e.reason.reasonCode,
+        data_event: e.dataEvent,
+        location: e.location,
+        source: KP,
+        line: e.auditline.line,
       });
       expect(Number(r.ms)).toBe(Date.parse(e['@timestamp']));
     }
@@ -102,7 +134,10 @@ describe('ingest into DuckDB', () => {
     expect(accountingHolds(s)).toBe(true);
     expect(s.deadLetteredBy).toMatchObject({ malformed_json: 2, line_too_long: 1 });
     expect(s.filteredBy['blank line']).toBe(2);
-    const rejects = readFileSync(dlq, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rejects = readFileSync(dlq, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const tooLong = rejects.find((r) => r.code === 'line_too_long')!;
     expect(tooLong).toMatchObject({ source: mixed, line: 15 });
     expect(String(tooLong.text).length).toBeLessThan(2048);
@@ -144,7 +179,9 @@ describe('ingest into NDJSON files', () => {
     for (const location of readdirSync(out)) {
       for (const file of readdirSync(join(out, location))) {
         expect(file).toMatch(/^\d{4}-\d{2}-\d{2}\.ndjson$/);
-        for (const line of readFileSync(join(out, location, file), 'utf8').trim().split('\n')) {
+        for (const line of readFileSync(join(out, location, file), 'utf8')
+          .trim()
+          .split('\n')) {
           const event = JSON.parse(line) as { location: string; eventTime: string };
           expect(event.location).toBe(location);
           expect(event.eventTime.slice(0, 10)).toBe(file.slice(0, 10));

@@ -89,9 +89,9 @@ describe('a mixed folder of every input shape', () => {
     expect(tables).toEqual(expect.arrayContaining(['events_us_south', 'events_eu_de', 'events_global']));
 
     // Plaintext that Vault's log_raw let through reaches neither the store nor the dead-letter file.
-    const everything = (await queryStore(store, tables.map((t) => `SELECT event::VARCHAR AS e FROM ${t}`).join(' UNION ALL ')))
-      .map((r) => String(r.e))
-      .join('\n') + readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8');
+    const everything =
+      (await queryStore(store, tables.map((t) => `SELECT event::VARCHAR AS e FROM ${t}`).join(' UNION ALL '))).map((r) => String(r.e)).join('\n') +
+      readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8');
     for (const plaintext of ['sk_live_plaintext_4242424242424242', 'hvs.CAESIJRawToken', 'c2VjcmV0IGNhcmQgbnVtYmVy', 'raw-accessor-1234567890']) {
       expect(everything).not.toContain(plaintext);
     }
@@ -109,7 +109,12 @@ describe('a mixed folder of every input shape', () => {
 
   it('--format overrides detection for every file', async () => {
     const dir = tempDir();
-    const s = await runIngest({ paths: [join(FORMATS, 'access-combined.log'), join(FORMATS, 'logdna.ndjson')], dataDir: dir, env: TEST_ENV, format: 'access-combined' });
+    const s = await runIngest({
+      paths: [join(FORMATS, 'access-combined.log'), join(FORMATS, 'logdna.ndjson')],
+      dataDir: dir,
+      env: TEST_ENV,
+      format: 'access-combined',
+    });
     expect(s.byFormat).toEqual({ 'access-combined': 8 });
     expect(s.deadLetteredBy.unsupported_format).toBe(4);
     expect(accountingHolds(s)).toBe(true);

@@ -11,7 +11,8 @@ import { tempDir, TEST_ENV } from '../helpers/env.js';
  * text; in lines that become events and in lines that are dead-lettered) appear in no output:
  * the store, NDJSON files, the dead-letter file or the summary. Identifiers survive.
  */
-const base64url = (n: number) => fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), minLength: n, maxLength: n });
+const base64url = (n: number) =>
+  fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), minLength: n, maxLength: n });
 const alnumUpper = (n: number) => fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'), minLength: n, maxLength: n });
 
 const secretArb = fc.oneof(
@@ -26,7 +27,11 @@ type Plant = [secret: { kind: string; value: string }, keyId: string, correlatio
 const ZERO_UUID = '00000000-0000-4000-8000-000000000000';
 
 function rawLine(secret: { kind: string; value: string }, place: number, keyId: string, correlation: string): string {
-  const headers: Record<string, string> = { host: 'eu-de.kms.cloud.ibm.com', 'bluemix-instance': '0d86b31a-5b37-4305-8760-7683d356d1b2', 'correlation-id': correlation };
+  const headers: Record<string, string> = {
+    host: 'eu-de.kms.cloud.ibm.com',
+    'bluemix-instance': '0d86b31a-5b37-4305-8760-7683d356d1b2',
+    'correlation-id': correlation,
+  };
   let url = `/api/v2/keys/${keyId}/actions/unwrap`;
   const record: Record<string, unknown> = {
     time: 1763683200000 + place,

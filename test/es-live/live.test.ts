@@ -28,7 +28,13 @@ describe.skipIf(!ES_URL)('a live Elasticsearch cluster', () => {
 
   const counts = async (): Promise<Record<string, number>> => {
     await client.indices.refresh({ index: 'logs-auditline.events-*', allow_no_indices: true, ignore_unavailable: true });
-    const r = await client.search({ index: 'logs-auditline.events-*', size: 0, allow_no_indices: true, ignore_unavailable: true, aggs: { l: { terms: { field: 'location', size: 100 } } } });
+    const r = await client.search({
+      index: 'logs-auditline.events-*',
+      size: 0,
+      allow_no_indices: true,
+      ignore_unavailable: true,
+      aggs: { l: { terms: { field: 'location', size: 100 } } },
+    });
     const buckets = (r.aggregations?.l as { buckets: { key: string; doc_count: number }[] } | undefined)?.buckets ?? [];
     return Object.fromEntries(buckets.map((b) => [b.key, b.doc_count]));
   };

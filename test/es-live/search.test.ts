@@ -38,7 +38,12 @@ describe.skipIf(!ES_URL)('reading back from a live Elasticsearch cluster', () =>
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'auditline-live-search-'));
-    const paths = [RAW, ...readdirSync(RULE_FIXTURES).filter((f) => f.endsWith('.ndjson')).map((f) => join(RULE_FIXTURES, f))];
+    const paths = [
+      RAW,
+      ...readdirSync(RULE_FIXTURES)
+        .filter((f) => f.endsWith('.ndjson'))
+        .map((f) => join(RULE_FIXTURES, f)),
+    ];
     await runIngest({ paths, dataDir, env, workers: 0 });
     await runIngest({ paths, dataDir, dlq: join(dataDir, 'dl-es.ndjson'), es: ES_URL, esSetup: true, env, workers: 0 });
     const config = configForUrl(ES_URL!, env);
@@ -63,7 +68,8 @@ describe.skipIf(!ES_URL)('reading back from a live Elasticsearch cluster', () =>
     const fromEs: string[] = [];
     for await (const rows of search.events({})) fromEs.push(...rows);
     expect(fromEs).toEqual(fromStore);
-    const cli = (args: string[]) => execFileSync('node', [CLI, 'export', '--profile', 'cadf', '--location', 'us-south', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const cli = (args: string[]) =>
+      execFileSync('node', [CLI, 'export', '--profile', 'cadf', '--location', 'us-south', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
     expect(cli(['--es', ES_URL!])).toBe(cli(['--data-dir', dataDir]));
   });
 
@@ -79,7 +85,10 @@ describe.skipIf(!ES_URL)('reading back from a live Elasticsearch cluster', () =>
       'key-timeline': { key: '421ac911-8464-46ac-9396-6eb504bd1c52' },
       'initiator-activity': { initiator: 'IBMid-270003GUSX' },
     };
-    const rows = await store.query({ sql: 'SELECT correlation_id FROM events_us_south WHERE correlation_id IS NOT NULL ORDER BY event_time LIMIT 1', params: {} });
+    const rows = await store.query({
+      sql: 'SELECT correlation_id FROM events_us_south WHERE correlation_id IS NOT NULL ORDER BY event_time LIMIT 1',
+      params: {},
+    });
     params['correlation-trace'] = { correlationId: String(rows[0]!.correlation_id) };
     for (const s of loadSearchFolder(BUNDLED_SEARCHES_DIR).filter((x) => x.definition?.type === 'search')) {
       const found = findSearch(s.name, BUNDLED_SEARCHES_DIR);

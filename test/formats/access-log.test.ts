@@ -11,7 +11,9 @@ import { compilePipeline } from '../../src/transforms/classify/compile-pipeline.
 
 describe('text access logs', () => {
   it('reads an nginx combined line, basic-auth user and offset included', () => {
-    const f = parseCombinedLine('203.0.113.7 - ops-bot [20/Nov/2025:17:01:20 -0700] "DELETE /api/v2/keys/k1?force=true HTTP/1.1" 403 88 "https://cloud.ibm.com/" "curl/8.7.1"');
+    const f = parseCombinedLine(
+      '203.0.113.7 - ops-bot [20/Nov/2025:17:01:20 -0700] "DELETE /api/v2/keys/k1?force=true HTTP/1.1" 403 88 "https://cloud.ibm.com/" "curl/8.7.1"',
+    );
     expect(f).toEqual({
       time: Date.parse('2025-11-21T00:01:20Z'),
       method: 'DELETE',
@@ -34,7 +36,9 @@ describe('text access logs', () => {
   });
 
   it('reads the Envoy default format: authority as host, first X-Forwarded-For address as client', () => {
-    const f = parseEnvoyLine('[2025-11-21T00:02:01.000Z] "DELETE /api/v2/secrets/s1 HTTP/2" 204 - 0 0 30 29 "198.51.100.20, 10.0.0.1" "sdk/2" "rid-1" "inst.eu-de.secrets-manager.appdomain.cloud" "10.1.2.4:8443"');
+    const f = parseEnvoyLine(
+      '[2025-11-21T00:02:01.000Z] "DELETE /api/v2/secrets/s1 HTTP/2" 204 - 0 0 30 29 "198.51.100.20, 10.0.0.1" "sdk/2" "rid-1" "inst.eu-de.secrets-manager.appdomain.cloud" "10.1.2.4:8443"',
+    );
     expect(f).toEqual({
       time: Date.parse('2025-11-21T00:02:01Z'),
       method: 'DELETE',

@@ -98,7 +98,21 @@ describe('normalising an already-formed event', () => {
   });
 
   it('drops the legacy and reserved fields and keeps the profile fields the model does not name', () => {
-    const e = normalised(event({ typeURI: 'x', type: 'ActivityTracker', eventType: 'activity', meta: {}, requestHeader: {}, latencies: {}, attachments: [], requestBody: {}, resourceGroupId: 'rg', tags: ['a'], observer: { name: 'ActivityTracker', typeURI: 'security/edge/activity-tracker', id: 'crn' } }));
+    const e = normalised(
+      event({
+        typeURI: 'x',
+        type: 'ActivityTracker',
+        eventType: 'activity',
+        meta: {},
+        requestHeader: {},
+        latencies: {},
+        attachments: [],
+        requestBody: {},
+        resourceGroupId: 'rg',
+        tags: ['a'],
+        observer: { name: 'ActivityTracker', typeURI: 'security/edge/activity-tracker', id: 'crn' },
+      }),
+    );
     for (const k of ['typeURI', 'type', 'eventType', 'meta', 'requestHeader', 'latencies', 'attachments', 'requestBody']) expect(e).not.toHaveProperty(k);
     expect(e.observer).toEqual({ name: 'ActivityTracker' });
     expect([e.resourceGroupId, e.tags]).toEqual(['rg', ['a']]);

@@ -54,7 +54,10 @@ describe('golden fixtures of the input formats', () => {
         writeFileSync(expectedFile, `${actual.map((o) => JSON.stringify(o)).join('\n')}\n`);
       }
       if (!existsSync(expectedFile)) throw new Error(`missing ${expectedFile}: run AUDITLINE_UPDATE_GOLDEN=1 and review the diff`);
-      const expected = readFileSync(expectedFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Outcome);
+      const expected = readFileSync(expectedFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Outcome);
       expect(actual).toEqual(expected);
     });
   }

@@ -40,7 +40,11 @@ describe('Vault audit entries', () => {
     const r = vaultAudit.toEvent(entry({}, { operation: 'update', path: 'auth/ibmcloud/login' }), ctx());
     expect(r.kind).toBe('event');
     if (r.kind !== 'event') return;
-    expect([r.event.action, r.event.service, r.event.target.typeURI]).toEqual(['secrets-manager.instance.login', 'secrets-manager', 'secrets-manager/instance']);
+    expect([r.event.action, r.event.service, r.event.target.typeURI]).toEqual([
+      'secrets-manager.instance.login',
+      'secrets-manager',
+      'secrets-manager/instance',
+    ]);
     expect(r.event.logSourceCRN).toMatch(/^crn:v1:bluemix:public:secrets-manager:us-south:/);
     expect(r.event.message).toMatch(/^Secrets Manager: /);
   });
@@ -56,11 +60,16 @@ describe('Vault audit entries', () => {
 
   it('use request.id as the correlation id, and the identity of the token', () => {
     const read = factsOfResponseEntry(entry());
-    expect(read.kind === 'facts' && [read.facts.correlationId, read.facts.initiator]).toEqual(['req-1', { id: 'e-1', name: 'userpass-alice', type: 'user', grantType: 'token' }]);
+    expect(read.kind === 'facts' && [read.facts.correlationId, read.facts.initiator]).toEqual([
+      'req-1',
+      { id: 'e-1', name: 'userpass-alice', type: 'user', grantType: 'token' },
+    ]);
   });
 
   it('for a login, take the identity of the token the response issued', () => {
-    const read = factsOfResponseEntry(entry({ auth: {}, response: { auth: { display_name: 'approle', entity_id: 'e-2' } } }, { operation: 'update', path: 'auth/approle/login' }));
+    const read = factsOfResponseEntry(
+      entry({ auth: {}, response: { auth: { display_name: 'approle', entity_id: 'e-2' } } }, { operation: 'update', path: 'auth/approle/login' }),
+    );
     expect(read.kind === 'facts' && read.facts.initiator).toEqual({ id: 'e-2', name: 'approle', type: 'serviceid', grantType: 'token' });
   });
 

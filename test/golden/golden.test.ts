@@ -51,22 +51,31 @@ describe('golden fixtures', () => {
         mkdirSync(EXPECTED, { recursive: true });
         writeFileSync(expectedFile, `${actual.map((o) => JSON.stringify(o)).join('\n')}\n`);
       }
-      const expected = readFileSync(expectedFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Outcome);
+      const expected = readFileSync(expectedFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Outcome);
       expect(actual).toEqual(expected);
     });
   }
 
   it.runIf(existsSync(SEEDS))('keeps fixtures/seed-actions.txt in step with the seed documents', () => {
-    const seedText = readdirSync(SEEDS).map((f) => readFileSync(join(SEEDS, f), 'utf8')).join('\n');
+    const seedText = readdirSync(SEEDS)
+      .map((f) => readFileSync(join(SEEDS, f), 'utf8'))
+      .join('\n');
     const fromSeeds = [...new Set(seedText.match(/\b(kms|secrets-manager)\.[a-z-]+\.[a-z-]+/g) ?? [])].sort();
-    const listed = readFileSync(SEED_ACTIONS, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const listed = readFileSync(SEED_ACTIONS, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     expect([...listed].sort()).toEqual(fromSeeds);
   });
 
   it('classifies every action name of the five seed documents from a raw line (legacy names through aliases)', () => {
     const setup = prepareTransform({ key: hmacKeyFromBytes(Buffer.from(TEST_HMAC_KEY, 'hex')) });
     const produced = new Set(rawFiles.flatMap((f) => outcomesOf(join(RAW, f)).flatMap((o) => (o.event ? [String(o.event.action)] : []))));
-    const seedActions = readFileSync(SEED_ACTIONS, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const seedActions = readFileSync(SEED_ACTIONS, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     expect(seedActions.length).toBeGreaterThan(50);
     const canonical = (a: string) => setup.pipelines.find((p) => a.startsWith(`${p.config.service}.`))!.canonicalAction(a);
     const missing = seedActions.filter((a) => !produced.has(canonical(a)));

@@ -154,7 +154,11 @@ export function matches(hit: StoredHit, query: Query | undefined, fields: FieldR
       const required = [...list('filter'), ...list('must')];
       const should = list('should');
       const minimum = typeof b.minimum_should_match === 'number' ? b.minimum_should_match : should.length > 0 && required.length === 0 ? 1 : 0;
-      return required.every((q) => matches(hit, q, fields)) && !list('must_not').some((q) => matches(hit, q, fields)) && should.filter((q) => matches(hit, q, fields)).length >= minimum;
+      return (
+        required.every((q) => matches(hit, q, fields)) &&
+        !list('must_not').some((q) => matches(hit, q, fields)) &&
+        should.filter((q) => matches(hit, q, fields)).length >= minimum
+      );
     }
     case 'ids':
       return (spec as { values: string[] }).values.includes(hit._id);
@@ -164,7 +168,8 @@ export function matches(hit: StoredHit, query: Query | undefined, fields: FieldR
     }
     case 'term':
     case 'terms': {
-      const [field, s]: [string, Record<string, unknown>] = kind === 'term' ? one(spec) : [Object.keys(spec as object)[0]!, { value: Object.values(spec as object)[0] }];
+      const [field, s]: [string, Record<string, unknown>] =
+        kind === 'term' ? one(spec) : [Object.keys(spec as object)[0]!, { value: Object.values(spec as object)[0] }];
       const got = valuesOf(hit._source, field, fields);
       if (!got) return false;
       if (got.type === 'text') throw new Error(`fake-es does not analyse text: term on ${field}`);
@@ -337,7 +342,8 @@ function one(hits: StoredHit[], kind: string, params: Record<string, unknown>, s
     }
     case 'date_histogram': {
       if (params.calendar_interval !== undefined || params.interval !== undefined) throw new Error('fake-es: date_histogram with fixed_interval only');
-      if (params.offset !== undefined || (params.time_zone !== undefined && params.time_zone !== 'UTC')) throw new Error('fake-es: date_histogram without offset or time zone');
+      if (params.offset !== undefined || (params.time_zone !== undefined && params.time_zone !== 'UTC'))
+        throw new Error('fake-es: date_histogram without offset or time zone');
       const interval = fixedIntervalMs(String(params.fixed_interval));
       const byKey = new Map<number, StoredHit[]>();
       for (const h of hits) {
@@ -357,7 +363,12 @@ function one(hits: StoredHit[], kind: string, params: Record<string, unknown>, s
     }
     case 'filter': {
       const query = params as Query;
-      return bucketOf({}, hits.filter((h) => matches(h, query, fields)), sub, fields);
+      return bucketOf(
+        {},
+        hits.filter((h) => matches(h, query, fields)),
+        sub,
+        fields,
+      );
     }
     case 'min':
     case 'max': {
@@ -392,7 +403,9 @@ function bucketOf(head: Record<string, unknown>, hits: StoredHit[], sub: Record<
 
 /** The parent's `bucket_selector`s, applied once every bucket's own aggregations (and their pipelines) are done. */
 function select(buckets: Bucket[], sub: Record<string, AggSpec> | undefined): Bucket[] {
-  const selectors = Object.values(sub ?? {}).filter((s) => 'bucket_selector' in s).map((s) => s.bucket_selector as { buckets_path: Record<string, string>; script: string | { source: string; params?: Record<string, number> } });
+  const selectors = Object.values(sub ?? {})
+    .filter((s) => 'bucket_selector' in s)
+    .map((s) => s.bucket_selector as { buckets_path: Record<string, string>; script: string | { source: string; params?: Record<string, number> } });
   return buckets.filter((b) =>
     selectors.every((s) => {
       const script = typeof s.script === 'string' ? { source: s.script } : s.script;

@@ -70,7 +70,12 @@ function errorBody(status: number, type: string, reason: string) {
 }
 
 function matchesPattern(pattern: string, name: string): boolean {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(name);
 }
 
 /** `index.max_result_window`'s default: from + size of one search may not exceed it. */
@@ -86,7 +91,8 @@ export async function startFakeEs(): Promise<FakeEs> {
   const faults: (Fault & { left: number; hits: Map<string, number> })[] = [];
   const sockets = new Set<Socket>();
 
-  const templateFor = (name: string) => [...indexTemplates].find(([, t]) => t.data_stream && (t.index_patterns as string[]).some((p) => matchesPattern(p, name)));
+  const templateFor = (name: string) =>
+    [...indexTemplates].find(([, t]) => t.data_stream && (t.index_patterns as string[]).some((p) => matchesPattern(p, name)));
   const createStream = (name: string): Stream | undefined => {
     const template = templateFor(name);
     if (!template) return undefined;
@@ -130,7 +136,10 @@ export async function startFakeEs(): Promise<FakeEs> {
         error = { type: fault.type, reason: fault.reason ?? `${fault.type} (injected)` };
       } else if (!stream) {
         status = 404;
-        error = { type: 'index_not_found_exception', reason: `no such index [${index}] and [require_data_stream] request flag is [true] and [${index}] is not a data stream` };
+        error = {
+          type: 'index_not_found_exception',
+          reason: `no such index [${index}] and [require_data_stream] request flag is [true] and [${index}] is not a data stream`,
+        };
       } else if (stream.backing.at(-1)!.has(id)) {
         status = 409;
         error = { type: 'version_conflict_engine_exception', reason: `[${id}]: version conflict, document already exists (current version [1])` };
@@ -140,7 +149,20 @@ export async function startFakeEs(): Promise<FakeEs> {
       }
       items.push({ index, id, status });
       const backing = stream ? backingName(index, stream.backing.length) : index;
-      out.push({ create: error ? { _index: backing, _id: id, status, error } : { _index: backing, _id: id, _version: 1, result: 'created', _shards: { total: 1, successful: 1, failed: 0 }, _seq_no: items.length, _primary_term: 1, status } });
+      out.push({
+        create: error
+          ? { _index: backing, _id: id, status, error }
+          : {
+              _index: backing,
+              _id: id,
+              _version: 1,
+              result: 'created',
+              _shards: { total: 1, successful: 1, failed: 0 },
+              _seq_no: items.length,
+              _primary_term: 1,
+              status,
+            },
+      });
     }
     return { errors: out.some((o) => (o as { create: { error?: unknown } }).create.error !== undefined), took: 1, items: out };
   };
@@ -149,7 +171,12 @@ export async function startFakeEs(): Promise<FakeEs> {
   const mappingOf = (stream: Stream): Record<string, unknown> | undefined => {
     const t = indexTemplates.get(stream.template);
     if (!t) return undefined;
-    const parts = [...((t.composed_of as string[] | undefined) ?? []).map((c) => (componentTemplates.get(c)?.template as { mappings?: Record<string, unknown> } | undefined)?.mappings), (t.template as { mappings?: Record<string, unknown> } | undefined)?.mappings];
+    const parts = [
+      ...((t.composed_of as string[] | undefined) ?? []).map(
+        (c) => (componentTemplates.get(c)?.template as { mappings?: Record<string, unknown> } | undefined)?.mappings,
+      ),
+      (t.template as { mappings?: Record<string, unknown> } | undefined)?.mappings,
+    ];
     const properties = Object.assign({}, ...parts.map((m) => (m?.properties as object | undefined) ?? {})) as Record<string, unknown>;
     return Object.keys(properties).length > 0 ? { properties } : undefined;
   };
@@ -157,24 +184,40 @@ export async function startFakeEs(): Promise<FakeEs> {
   const search = (target: string, body: Record<string, unknown>, query: URLSearchParams) => {
     const names = [...new Set(target.split(',').flatMap((t) => (t.includes('*') ? [...streams.keys()].filter((s) => matchesPattern(t, s)) : [t])))];
     const missing = names.filter((n) => !streams.has(n));
-    if (missing.length > 0 && query.get('ignore_unavailable') !== 'true') return { status: 404, body: errorBody(404, 'index_not_found_exception', `no such index [${missing[0]}]`) };
+    if (missing.length > 0 && query.get('ignore_unavailable') !== 'true')
+      return { status: 404, body: errorBody(404, 'index_not_found_exception', `no such index [${missing[0]}]`) };
     const present = names.filter((n) => streams.has(n));
     const mappings = new Set(present.map((n) => JSON.stringify(mappingOf(streams.get(n)!) ?? null)));
     // Streams of one template share a mapping; searching streams mapped differently is not something auditline does.
     if (mappings.size > 1) throw new Error(`fake-es: streams ${present.join(',')} have different mappings`);
     const fields = fieldResolver(present.length > 0 ? mappingOf(streams.get(present[0]!)!) : undefined);
-    const stored: StoredHit[] = present.flatMap((n) => streams.get(n)!.backing.flatMap((b, g) => [...b].map(([id, source]) => ({ _index: backingName(n, g + 1), _id: id, _source: source }))));
+    const stored: StoredHit[] = present.flatMap((n) =>
+      streams.get(n)!.backing.flatMap((b, g) => [...b].map(([id, source]) => ({ _index: backingName(n, g + 1), _id: id, _source: source }))),
+    );
     const matched = stored.filter((h) => matches(h, body.query as Record<string, unknown> | undefined, fields));
     const sorted = sortHits(matched, body.sort, body.search_after as unknown[] | undefined, fields);
     const total = sorted.length;
     const size = typeof body.size === 'number' ? body.size : 10;
-    if (size + (typeof body.from === 'number' ? body.from : 0) > MAX_RESULT_WINDOW) return { status: 400, body: errorBody(400, 'illegal_argument_exception', `Result window is too large, from + size must be less than or equal to: [${MAX_RESULT_WINDOW}] but was [${size}].`) };
+    if (size + (typeof body.from === 'number' ? body.from : 0) > MAX_RESULT_WINDOW)
+      return {
+        status: 400,
+        body: errorBody(
+          400,
+          'illegal_argument_exception',
+          `Result window is too large, from + size must be less than or equal to: [${MAX_RESULT_WINDOW}] but was [${size}].`,
+        ),
+      };
     const aggs = body.aggs ?? body.aggregations;
     // Aggregations see every matching document, whatever page of hits is returned.
     const aggregations = aggs ? aggregate(matched, aggs as Record<string, Record<string, unknown>>, fields) : undefined;
     const page = sorted.slice(0, size).map((h) => shownHit(h, body._source));
     const track = body.track_total_hits;
-    const shownTotal = track === false ? undefined : track === true || total <= MAX_RESULT_WINDOW ? { value: total, relation: 'eq' } : { value: MAX_RESULT_WINDOW, relation: 'gte' };
+    const shownTotal =
+      track === false
+        ? undefined
+        : track === true || total <= MAX_RESULT_WINDOW
+          ? { value: total, relation: 'eq' }
+          : { value: MAX_RESULT_WINDOW, relation: 'gte' };
     return {
       status: 200,
       body: {
@@ -191,18 +234,51 @@ export async function startFakeEs(): Promise<FakeEs> {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts.at(-1) === '_bulk') return { status: 200, body: bulk(text) };
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (parts.length === 0) return { status: 200, body: { name: 'fake-es', cluster_name: 'fake', cluster_uuid: 'fake-uuid', version: { number: '9.1.0', build_flavor: 'default', lucene_version: '10.2.2', minimum_wire_compatibility_version: '8.19.0', minimum_index_compatibility_version: '8.0.0' }, tagline: 'You Know, for Search' } };
+    if (parts.length === 0)
+      return {
+        status: 200,
+        body: {
+          name: 'fake-es',
+          cluster_name: 'fake',
+          cluster_uuid: 'fake-uuid',
+          version: {
+            number: '9.1.0',
+            build_flavor: 'default',
+            lucene_version: '10.2.2',
+            minimum_wire_compatibility_version: '8.19.0',
+            minimum_index_compatibility_version: '8.0.0',
+          },
+          tagline: 'You Know, for Search',
+        },
+      };
     if (parts.at(-1) === '_search') return search(parts.length > 1 ? parts[0]! : '*', body, query);
     if (parts.at(-1) === '_count') {
       const r = search(parts.length > 1 ? parts[0]! : '*', { query: body.query, size: 0, track_total_hits: true }, query);
-      return r.status === 200 ? { status: 200, body: { count: (r.body as { hits: { total: { value: number } } }).hits.total.value, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } } } : r;
+      return r.status === 200
+        ? {
+            status: 200,
+            body: { count: (r.body as { hits: { total: { value: number } } }).hits.total.value, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } },
+          }
+        : r;
     }
     // Documents are searchable once stored: a refresh has nothing to do.
     if (parts.at(-1) === '_refresh') return { status: 200, body: { _shards: { total: 1, successful: 1, failed: 0 } } };
     if (parts.at(-1) === '_rollover' && parts.length === 2) {
       const s = streams.get(parts[0]!);
       if (!s) return { status: 404, body: errorBody(404, 'index_not_found_exception', `no such index [${parts[0]}]`) };
-      return { status: 200, body: { acknowledged: true, shards_acknowledged: false, old_index: backingName(parts[0]!, s.backing.length), new_index: backingName(parts[0]!, s.backing.length + 1), rolled_over: false, dry_run: false, lazy: true, conditions: {} } };
+      return {
+        status: 200,
+        body: {
+          acknowledged: true,
+          shards_acknowledged: false,
+          old_index: backingName(parts[0]!, s.backing.length),
+          new_index: backingName(parts[0]!, s.backing.length + 1),
+          rolled_over: false,
+          dry_run: false,
+          lazy: true,
+          conditions: {},
+        },
+      };
     }
     const [api, name] = [parts[0], parts[1] ?? ''];
     const store = api === '_index_template' ? indexTemplates : api === '_component_template' ? componentTemplates : undefined;
@@ -212,8 +288,15 @@ export async function startFakeEs(): Promise<FakeEs> {
         return { status: 200, body: { acknowledged: true } };
       }
       const t = store.get(name);
-      if (!t) return { status: 404, body: errorBody(404, 'resource_not_found_exception', `${api === '_index_template' ? 'index' : 'component'} template matching [${name}] not found`) };
-      return { status: 200, body: api === '_index_template' ? { index_templates: [{ name, index_template: t }] } : { component_templates: [{ name, component_template: t }] } };
+      if (!t)
+        return {
+          status: 404,
+          body: errorBody(404, 'resource_not_found_exception', `${api === '_index_template' ? 'index' : 'component'} template matching [${name}] not found`),
+        };
+      return {
+        status: 200,
+        body: api === '_index_template' ? { index_templates: [{ name, index_template: t }] } : { component_templates: [{ name, component_template: t }] },
+      };
     }
     if (api === '_ilm' && parts[1] === 'policy') {
       const policyName = parts[2] ?? '';
@@ -223,20 +306,43 @@ export async function startFakeEs(): Promise<FakeEs> {
       }
       const p = ilmPolicies.get(policyName);
       if (!p) return { status: 404, body: errorBody(404, 'resource_not_found_exception', `Lifecycle policy not found: ${policyName}`) };
-      return { status: 200, body: { [policyName]: { version: 1, modified_date: '2025-11-21T00:00:00.000Z', policy: p, in_use_by: { indices: [], data_streams: [], composable_templates: [] } } } };
+      return {
+        status: 200,
+        body: {
+          [policyName]: {
+            version: 1,
+            modified_date: '2025-11-21T00:00:00.000Z',
+            policy: p,
+            in_use_by: { indices: [], data_streams: [], composable_templates: [] },
+          },
+        },
+      };
     }
     if (api === '_data_stream') {
       if (method === 'PUT') {
         if (streams.has(name)) return { status: 400, body: errorBody(400, 'resource_already_exists_exception', `data_stream [${name}] already exists`) };
-        if (!createStream(name)) return { status: 400, body: errorBody(400, 'illegal_argument_exception', `no matching index template found for data stream [${name}]`) };
+        if (!createStream(name))
+          return { status: 400, body: errorBody(400, 'illegal_argument_exception', `no matching index template found for data stream [${name}]`) };
         return { status: 200, body: { acknowledged: true } };
       }
       const found = [...streams].filter(([n]) => matchesPattern(name || '*', n));
       // A wildcard that matches nothing is an empty list; a missing concrete name is a 404.
-      if (found.length === 0 && !(name || '*').includes('*')) return { status: 404, body: errorBody(404, 'index_not_found_exception', `no such index [${name}]`) };
+      if (found.length === 0 && !(name || '*').includes('*'))
+        return { status: 404, body: errorBody(404, 'index_not_found_exception', `no such index [${name}]`) };
       return {
         status: 200,
-        body: { data_streams: found.map(([n, s]) => ({ name: n, timestamp_field: { name: '@timestamp' }, indices: s.backing.map((_, g) => ({ index_name: backingName(n, g + 1) })), generation: s.backing.length, status: 'GREEN', template: s.template, hidden: false, system: false })) },
+        body: {
+          data_streams: found.map(([n, s]) => ({
+            name: n,
+            timestamp_field: { name: '@timestamp' },
+            indices: s.backing.map((_, g) => ({ index_name: backingName(n, g + 1) })),
+            generation: s.backing.length,
+            status: 'GREEN',
+            template: s.template,
+            hidden: false,
+            system: false,
+          })),
+        },
       };
     }
     return { status: 400, body: errorBody(400, 'illegal_argument_exception', `fake-es does not answer ${method} ${path}`) };
@@ -262,7 +368,14 @@ export async function startFakeEs(): Promise<FakeEs> {
       }
       const failing = takeFault('request', url.pathname);
       if (failing && failing.kind === 'request') {
-        answer(failing.status, errorBody(failing.status, failing.type ?? (failing.status === 429 ? 'es_rejected_execution_exception' : 'unavailable_shards_exception'), 'injected whole-request failure'));
+        answer(
+          failing.status,
+          errorBody(
+            failing.status,
+            failing.type ?? (failing.status === 429 ? 'es_rejected_execution_exception' : 'unavailable_shards_exception'),
+            'injected whole-request failure',
+          ),
+        );
         return;
       }
       let result: { status: number; body: unknown };

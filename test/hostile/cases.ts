@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { RejectCode } from '../../src/model/records.js';
 
 /** Real Key Protect lines: each one alone becomes one event. */
-export const REAL = readFileSync(join(import.meta.dirname, '../../fixtures/raw/key-protect.ndjson'), 'utf8').trim().split('\n');
+export const REAL = readFileSync(join(import.meta.dirname, '../../fixtures/raw/key-protect.ndjson'), 'utf8')
+  .trim()
+  .split('\n');
 
 /** A real line with text inserted right after the first occurrence of `anchor`. */
 export function insertAfter(line: string, anchor: string, text: string): string {
@@ -42,7 +44,11 @@ export function hostileCases(): HostileCase[] {
       name: 'invalid-utf8',
       // Bytes that are no UTF-8 inside a value (decoded as U+FFFD), and a line of nothing but such bytes.
       bytes: lines(
-        Buffer.concat([Buffer.from(r0.slice(0, r0.indexOf(userAgent) + userAgent.length)), Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80]), Buffer.from(r0.slice(r0.indexOf(userAgent) + userAgent.length))]),
+        Buffer.concat([
+          Buffer.from(r0.slice(0, r0.indexOf(userAgent) + userAgent.length)),
+          Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80]),
+          Buffer.from(r0.slice(r0.indexOf(userAgent) + userAgent.length)),
+        ]),
         Buffer.from([0xff, 0xfe, 0x80, 0x81, 0xc0, 0xaf]),
       ),
       linesRead: 2,
@@ -78,7 +84,13 @@ export function hostileCases(): HostileCase[] {
       name: 'deep-nesting',
       // 100,000 levels: the whole record, inside a real record's headers, an array inside a real
       // record, and a top-level array (not a record at all); then a real line, so the batch goes on.
-      bytes: lines(deepObject(DEEP), insertAfter(r8, '"headers":{', `"x-deep":${deepObject(DEEP)},`), insertAfter(r8, '"req":{', `"deep":${deepArray(DEEP)},`), deepArray(DEEP), r9),
+      bytes: lines(
+        deepObject(DEEP),
+        insertAfter(r8, '"headers":{', `"x-deep":${deepObject(DEEP)},`),
+        insertAfter(r8, '"req":{', `"deep":${deepArray(DEEP)},`),
+        deepArray(DEEP),
+        r9,
+      ),
       linesRead: 5,
       events: 1,
       rejects: { nested_too_deep: 3, not_an_object: 1 },
@@ -105,7 +117,10 @@ export function hostileCases(): HostileCase[] {
       bytes: lines(
         insertAfter(r2, '"level":30,', '"time":1,"req":{"url":"/elsewhere"},'),
         insertAfter(r3, '"headers":{', `"authorization":"Bearer ${DUPLICATE_SECRET}",`),
-        insertAfter(r4, '"level":30,', `"req":{"headers":{"authorization":"Bearer ${DUPLICATE_SECRET}"}},"time":"not a time","time":"still not",`).replace(/"time":\d+,/, ''),
+        insertAfter(r4, '"level":30,', `"req":{"headers":{"authorization":"Bearer ${DUPLICATE_SECRET}"}},"time":"not a time","time":"still not",`).replace(
+          /"time":\d+,/,
+          '',
+        ),
       ),
       linesRead: 3,
       events: 2,

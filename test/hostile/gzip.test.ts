@@ -41,9 +41,23 @@ describe('gzip bombs', () => {
     });
     expect(accountingHolds(s)).toBe(true);
     // Two real lines, then the damage entry standing for the rest (the NUL bytes are one line, cut off).
-    expect({ linesRead: s.linesRead, eventsIndexed: s.eventsIndexed, deadLetteredBy: s.deadLetteredBy }).toEqual({ linesRead: 3, eventsIndexed: 2, deadLetteredBy: { source_decompression_limit: 1 } });
-    expect(s.damaged).toEqual([{ source: path, code: 'source_decompression_limit', line: 3, reason: expect.stringMatching(/stopped: decompressed \d+ bytes from \d+ compressed, past the limit of 200:1$/) as string }]);
-    const entries = readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; line: number });
+    expect({ linesRead: s.linesRead, eventsIndexed: s.eventsIndexed, deadLetteredBy: s.deadLetteredBy }).toEqual({
+      linesRead: 3,
+      eventsIndexed: 2,
+      deadLetteredBy: { source_decompression_limit: 1 },
+    });
+    expect(s.damaged).toEqual([
+      {
+        source: path,
+        code: 'source_decompression_limit',
+        line: 3,
+        reason: expect.stringMatching(/stopped: decompressed \d+ bytes from \d+ compressed, past the limit of 200:1$/) as string,
+      },
+    ]);
+    const entries = readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { code: string; line: number });
     expect(entries).toEqual([expect.objectContaining({ code: 'source_decompression_limit', line: 3 })]);
     // Stopped a little past the point where the ratio is first checked, not gigabytes later.
     expect(inflatedRead).toBeGreaterThan(DEFAULT_INFLATE_LIMITS.ratioAfterBytes);
@@ -64,7 +78,9 @@ describe('gzip bombs', () => {
       if (isDamage(item)) damage.push(item);
       else if ('bytes' in item) bytes += item.bytes.length;
     }
-    expect(damage).toEqual([expect.objectContaining({ code: 'source_decompression_limit', reason: expect.stringContaining(`past the limit of ${limit} bytes`) as string })]);
+    expect(damage).toEqual([
+      expect.objectContaining({ code: 'source_decompression_limit', reason: expect.stringContaining(`past the limit of ${limit} bytes`) as string }),
+    ]);
     expect(bytes).toBeGreaterThan(0);
     expect(bytes).toBeLessThanOrEqual(limit);
   });

@@ -7,7 +7,10 @@ import { tempDir, TEST_ENV } from '../helpers/env.js';
 import { deepObject, DEEP, REAL } from './cases.js';
 
 function deadLetters(dir: string): { code: string; line: number; reason: string }[] {
-  return readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; line: number; reason: string });
+  return readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { code: string; line: number; reason: string });
 }
 
 describe('hostile JSON documents', () => {
@@ -17,8 +20,14 @@ describe('hostile JSON documents', () => {
     writeFileSync(path, `[${REAL.slice(0, 3).join(',\n')},\n`);
     const s = await runIngest({ paths: [path], dataDir: dir, env: TEST_ENV, workers: 0 });
     expect(accountingHolds(s)).toBe(true);
-    expect({ linesRead: s.linesRead, eventsIndexed: s.eventsIndexed, deadLetteredBy: s.deadLetteredBy }).toEqual({ linesRead: 4, eventsIndexed: 3, deadLetteredBy: { malformed_json: 1 } });
-    expect(deadLetters(dir)).toEqual([expect.objectContaining({ code: 'malformed_json', line: 4, reason: expect.stringMatching(/^array broken after element 3: /) as string })]);
+    expect({ linesRead: s.linesRead, eventsIndexed: s.eventsIndexed, deadLetteredBy: s.deadLetteredBy }).toEqual({
+      linesRead: 4,
+      eventsIndexed: 3,
+      deadLetteredBy: { malformed_json: 1 },
+    });
+    expect(deadLetters(dir)).toEqual([
+      expect.objectContaining({ code: 'malformed_json', line: 4, reason: expect.stringMatching(/^array broken after element 3: /) as string }),
+    ]);
   });
 
   it('an element nested 100,000 levels deep is dead-lettered as nested_too_deep, and the elements around it are stored', async () => {
@@ -27,7 +36,11 @@ describe('hostile JSON documents', () => {
     writeFileSync(path, `[${REAL[0]},${deepObject(DEEP)},${REAL[1]}]`);
     const s = await runIngest({ paths: [path], dataDir: dir, env: TEST_ENV, workers: 0 });
     expect(accountingHolds(s)).toBe(true);
-    expect({ linesRead: s.linesRead, eventsIndexed: s.eventsIndexed, deadLetteredBy: s.deadLetteredBy }).toEqual({ linesRead: 3, eventsIndexed: 2, deadLetteredBy: { nested_too_deep: 1 } });
+    expect({ linesRead: s.linesRead, eventsIndexed: s.eventsIndexed, deadLetteredBy: s.deadLetteredBy }).toEqual({
+      linesRead: 3,
+      eventsIndexed: 2,
+      deadLetteredBy: { nested_too_deep: 1 },
+    });
     expect(deadLetters(dir)).toEqual([expect.objectContaining({ code: 'nested_too_deep', line: 2 })]);
   });
 

@@ -20,7 +20,10 @@ interface DeadLetter {
 
 function deadLetters(dir: string): DeadLetter[] {
   const text = readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8');
-  return text.trim().split('\n').map((l) => JSON.parse(l) as DeadLetter);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as DeadLetter);
 }
 
 async function storedEvents(dir: string): Promise<string[]> {

@@ -31,8 +31,15 @@ describe('a 200 MB line on stdin', () => {
     meter.sample();
 
     expect(accountingHolds(s)).toBe(true);
-    expect({ linesRead: s.linesRead, eventsIndexed: s.eventsIndexed, deadLetteredBy: s.deadLetteredBy }).toEqual({ linesRead: 3, eventsIndexed: 2, deadLetteredBy: { line_too_long: 1 } });
-    const [entry, ...others] = readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; line: number; reason: string; text: string });
+    expect({ linesRead: s.linesRead, eventsIndexed: s.eventsIndexed, deadLetteredBy: s.deadLetteredBy }).toEqual({
+      linesRead: 3,
+      eventsIndexed: 2,
+      deadLetteredBy: { line_too_long: 1 },
+    });
+    const [entry, ...others] = readFileSync(join(dir, 'dead-letter.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { code: string; line: number; reason: string; text: string });
     expect(others).toEqual([]);
     const bytes = LINE_MIB * MiB + '{"start":""}'.length;
     expect(entry).toMatchObject({ code: 'line_too_long', source: '-', line: 2, reason: `line of ${bytes} bytes exceeds the maximum line length` });

@@ -22,7 +22,9 @@ interface Found {
 }
 
 function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Regex literals, and every `new RegExp(...)` call site (whose pattern is not a literal). */
@@ -106,7 +108,8 @@ const NOT_ON_INPUT: Record<string, string> = {
 const BUILT: Record<string, string> = {
   'src/formats/access-log/parse.ts:17': 'COMBINED, checked below',
   'src/formats/access-log/parse.ts:25': 'ENVOY, checked below',
-  'src/transforms/classify/compile-pipeline.ts:30': "pipeline host patterns: the bundled ones are checked below; an operator's own are not (docs/security/regex-linearity.md, Open)",
+  'src/transforms/classify/compile-pipeline.ts:30':
+    "pipeline host patterns: the bundled ones are checked below; an operator's own are not (docs/security/regex-linearity.md, Open)",
 };
 
 describe('regular expressions', () => {
@@ -121,14 +124,24 @@ describe('regular expressions', () => {
 
   it('every literal in src/ that may see input is linear for the automaton checker', async () => {
     const exempt = (l: Found) => Object.keys(NOT_ON_INPUT).some((f) => l.where.startsWith(`${f}:`));
-    for (const f of Object.keys(NOT_ON_INPUT)) expect(literals.some((l) => l.where.startsWith(`${f}:`)), f).toBe(true);
+    for (const f of Object.keys(NOT_ON_INPUT))
+      expect(
+        literals.some((l) => l.where.startsWith(`${f}:`)),
+        f,
+      ).toBe(true);
     expect(await unsafe(literals.filter((l) => !exempt(l)))).toEqual([]);
   });
 
   it('the bundled pipelines host patterns are linear, and the access-log expressions show no super-linear step count', async () => {
     const hosts = readdirSync(join(ROOT, 'pipelines'))
       .filter((f) => f.endsWith('.yaml'))
-      .flatMap((f) => ((parse(readFileSync(join(ROOT, 'pipelines', f), 'utf8')) as { location: { hosts: string[] } }).location.hosts ?? []).map((h) => ({ where: f, source: h, flags: '' })));
+      .flatMap((f) =>
+        ((parse(readFileSync(join(ROOT, 'pipelines', f), 'utf8')) as { location: { hosts: string[] } }).location.hosts ?? []).map((h) => ({
+          where: f,
+          source: h,
+          flags: '',
+        })),
+      );
     expect(hosts.length).toBeGreaterThan(1);
     expect(await unsafe(hosts)).toEqual([]);
     // Too large for the automaton checker within any sensible time: the fuzz checker runs them in
@@ -142,7 +155,10 @@ describe('regular expressions', () => {
   });
 
   it('the checker does catch a quadratic and an exponential expression (it is not vacuous)', async () => {
-    expect(await verdict('([A-Za-z][A-Za-z0-9+.-]*://[^\\s:@/?#"\'\\\\]*:)([^\\s@/?#"\'\\\\]+)@', 'g')).toMatchObject({ status: 'vulnerable', complexity: 'polynomial' });
+    expect(await verdict('([A-Za-z][A-Za-z0-9+.-]*://[^\\s:@/?#"\'\\\\]*:)([^\\s@/?#"\'\\\\]+)@', 'g')).toMatchObject({
+      status: 'vulnerable',
+      complexity: 'polynomial',
+    });
     expect(await verdict('0+$', '')).toMatchObject({ status: 'vulnerable', complexity: 'polynomial' });
     expect(await verdict('^(a+)+$', '')).toMatchObject({ status: 'vulnerable', complexity: 'exponential' });
     expect(await verdict('(?<=^|[^A-Za-z0-9_-])(a|a)*b', '')).toMatchObject({ status: 'vulnerable' });

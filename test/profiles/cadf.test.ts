@@ -22,7 +22,10 @@ async function exportLines(store: string, profile: 'cadf' | 'activity-tracker'):
   } finally {
     process.stdout.write = write;
   }
-  return chunks.join('').split('\n').filter((l) => l !== '');
+  return chunks
+    .join('')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 describe('export --profile cadf', () => {
@@ -109,7 +112,12 @@ describe('the CADF mapping', () => {
     });
     // A service acting on its own has no initiator id: it is its own initiator, and keeps no empty host.
     expect(c.initiator).toEqual({ typeURI: 'service/security/account/service', id: 'crn:v1:bluemix:public:kms:us-south:a/acct:inst::', name: 'IBM' });
-    expect(c.attachments[0]!.content).toMatchObject({ action: 'kms.secrets.unwrap', targetTypeURI: 'kms/secrets', reasonType: 'Unauthorized', location: 'us-south' });
+    expect(c.attachments[0]!.content).toMatchObject({
+      action: 'kms.secrets.unwrap',
+      targetTypeURI: 'kms/secrets',
+      reasonType: 'Unauthorized',
+      location: 'us-south',
+    });
     expect(validateCadf(c)).toEqual([]);
   });
 });

@@ -38,7 +38,10 @@ export interface TestEngine {
 }
 
 /** An engine over a real DuckDB store and dead-letter file in `dir`; `wrap` puts a test sink around the store. */
-export async function openTestEngine(dir: string, opts: Partial<EngineOptions> & { wrap?: (store: EventSink) => EventSink; workers?: number; workerScript?: URL } = {}): Promise<TestEngine> {
+export async function openTestEngine(
+  dir: string,
+  opts: Partial<EngineOptions> & { wrap?: (store: EventSink) => EventSink; workers?: number; workerScript?: URL } = {},
+): Promise<TestEngine> {
   const store = join(dir, 'store.duckdb');
   const dlq = join(dir, 'dead-letter.ndjson');
   const duck = await openDuckDbSink(store);
@@ -81,7 +84,10 @@ export function slowSink(inner: EventSink, ms: number): EventSink & { writes: nu
 }
 
 /** Refuses the events `refuse` picks with the given outcome; passes the rest on. */
-export function refusingSink(inner: EventSink, refuse: (e: StoredEvent, attempt: number) => EventOutcome | undefined): EventSink & { seen: Map<string, number> } {
+export function refusingSink(
+  inner: EventSink,
+  refuse: (e: StoredEvent, attempt: number) => EventOutcome | undefined,
+): EventSink & { seen: Map<string, number> } {
   const seen = new Map<string, number>();
   return {
     name: `refusing(${inner.name})`,

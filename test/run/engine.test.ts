@@ -49,7 +49,8 @@ describe('the engine', () => {
 
   it('dead-letters the events a sink refuses, with the sink reason, counted as dead-lettered and not as duplicates', async () => {
     const dir = tempDir();
-    const refuse = (e: StoredEvent) => (e.action.endsWith('.delete') ? rejected('mapper_parsing_exception', 'failed to parse field [requestData]', false) : undefined);
+    const refuse = (e: StoredEvent) =>
+      e.action.endsWith('.delete') ? rejected('mapper_parsing_exception', 'failed to parse field [requestData]', false) : undefined;
     let sink: ReturnType<typeof refusingSink> | undefined;
     const { engine, store, dlq } = await openTestEngine(dir, { wrap: (s) => (sink = refusingSink(s, refuse)) });
     const src = engine.source('mixed.log');
@@ -73,7 +74,8 @@ describe('the engine', () => {
   it('retries events a sink refuses as retriable, by the policy, and commits each once', async () => {
     const dir = tempDir();
     // Every third event is refused twice with a 429, then taken: the policy allows three tries.
-    const refuse = (e: StoredEvent, attempt: number) => (e.line % 3 === 0 && attempt <= 2 ? rejected('es_rejected_execution_exception', 'queue full', true) : undefined);
+    const refuse = (e: StoredEvent, attempt: number) =>
+      e.line % 3 === 0 && attempt <= 2 ? rejected('es_rejected_execution_exception', 'queue full', true) : undefined;
     let sink: ReturnType<typeof refusingSink> | undefined;
     const { engine, store } = await openTestEngine(dir, { wrap: (s) => (sink = refusingSink(s, refuse)) });
     const src = engine.source('a.log');

@@ -7,7 +7,9 @@ import { hmacKeyFromBytes } from '../../src/secrets/hmac-key.js';
 import { TEST_HMAC_KEY } from '../helpers/env.js';
 
 const transform = prepareTransform({ key: hmacKeyFromBytes(Buffer.from(TEST_HMAC_KEY, 'hex')) }).makeTransform();
-const realLines = readFileSync(join(import.meta.dirname, '../../fixtures/raw/key-protect.ndjson'), 'utf8').trim().split('\n');
+const realLines = readFileSync(join(import.meta.dirname, '../../fixtures/raw/key-protect.ndjson'), 'utf8')
+  .trim()
+  .split('\n');
 
 describe('transform', () => {
   it('accounts for every line, whatever the lines are: one event, reject or filtered count each', () => {

@@ -39,14 +39,18 @@ describe('compiling selections', () => {
       detection: '  sel:\n    outcome: [failure, unknown]\n  condition: sel',
       where: '(lower(outcome) = $p1 OR lower(outcome) = $p2)',
       params: { p1: 'failure', p2: 'unknown' },
-      dsl: { bool: { should: [{ term: { outcome: { value: 'failure', ...ci } } }, { term: { outcome: { value: 'unknown', ...ci } } }], minimum_should_match: 1 } },
+      dsl: {
+        bool: { should: [{ term: { outcome: { value: 'failure', ...ci } } }, { term: { outcome: { value: 'unknown', ...ci } } }], minimum_should_match: 1 },
+      },
     },
     {
       name: 'contains with all needs every value',
       detection: '  sel:\n    initiator.name|contains|all: [ops, example]\n  condition: sel',
       where: '(contains(lower(initiator_name), $p1) AND contains(lower(initiator_name), $p2))',
       params: { p1: 'ops', p2: 'example' },
-      dsl: { bool: { filter: [{ wildcard: { 'initiator.name': { value: '*ops*', ...ci } } }, { wildcard: { 'initiator.name': { value: '*example*', ...ci } } }] } },
+      dsl: {
+        bool: { filter: [{ wildcard: { 'initiator.name': { value: '*ops*', ...ci } } }, { wildcard: { 'initiator.name': { value: '*example*', ...ci } } }] },
+      },
     },
     {
       name: 'startswith is a prefix',
@@ -78,7 +82,8 @@ describe('compiling selections', () => {
     },
     {
       name: 'gt, gte, lt and lte compare numbers',
-      detection: '  sel:\n    reason.reasonCode|gte: 400\n    http.response.status_code|lt: 500\n    auditline.redactions|gt: 0\n    auditline.line|lte: 9\n  condition: sel',
+      detection:
+        '  sel:\n    reason.reasonCode|gte: 400\n    http.response.status_code|lt: 500\n    auditline.redactions|gt: 0\n    auditline.line|lte: 9\n  condition: sel',
       where: `(reason_code >= $p1 AND reason_code < $p2 AND TRY_CAST(json_extract_string(event, '$."auditline"."redactions"') AS BIGINT) > $p3 AND line <= $p4)`,
       params: { p1: 400, p2: 500, p3: 0, p4: 9 },
       dsl: {
@@ -111,7 +116,9 @@ describe('compiling selections', () => {
       detection: '  sel:\n    - user.id: a\n    - initiator.name: b\n  condition: sel',
       where: '(lower(initiator_id) = $p1 OR lower(initiator_name) = $p2)',
       params: { p1: 'a', p2: 'b' },
-      dsl: { bool: { should: [{ term: { 'initiator.id': { value: 'a', ...ci } } }, { term: { 'initiator.name': { value: 'b', ...ci } } }], minimum_should_match: 1 } },
+      dsl: {
+        bool: { should: [{ term: { 'initiator.id': { value: 'a', ...ci } } }, { term: { 'initiator.name': { value: 'b', ...ci } } }], minimum_should_match: 1 },
+      },
     },
   ];
   for (const c of cases) {
@@ -125,7 +132,9 @@ describe('compiling selections', () => {
 describe('compiling conditions', () => {
   const three = '  a:\n    action: x\n  b:\n    outcome: failure\n  c:\n    service: kms\n';
   it('binds not tighter than and, and and tighter than or; not holds for events without the field', () => {
-    expect(sqlOf(`${three}  condition: a or not b and c`).where).toBe('(lower(action) = $p1 OR (NOT coalesce(lower(outcome) = $p2, false) AND lower(service) = $p3))');
+    expect(sqlOf(`${three}  condition: a or not b and c`).where).toBe(
+      '(lower(action) = $p1 OR (NOT coalesce(lower(outcome) = $p2, false) AND lower(service) = $p3))',
+    );
     expect(dslOf(`${three}  condition: a or not b and c`)).toEqual({
       bool: {
         should: [
@@ -155,7 +164,12 @@ describe('compiling conditions', () => {
   });
 
   it('searches every location with UNION ALL, each table filtered alike', () => {
-    const q = compileSql(planFromYaml(`${SEARCH}detection:\n  sel:\n    outcome: failure\n  condition: sel\n`), { tables: ['events_eu_de', 'events_us_south'], sinceMs: 1000, untilMs: 2000, limit: 10 });
+    const q = compileSql(planFromYaml(`${SEARCH}detection:\n  sel:\n    outcome: failure\n  condition: sel\n`), {
+      tables: ['events_eu_de', 'events_us_south'],
+      sinceMs: 1000,
+      untilMs: 2000,
+      limit: 10,
+    });
     expect(q.sql).toBe(
       [
         'WITH matched AS (',
@@ -178,11 +192,18 @@ describe('compiling conditions', () => {
       ].join('\n'),
     );
     expect(q.params).toEqual({ since: 1000, until: 2000, p1: 'failure', limit: 10 });
-    const dsl = compileDsl(planFromYaml(`${SEARCH}detection:\n  sel:\n    outcome: failure\n  condition: sel\n`), { location: 'us-south', sinceMs: 1000, untilMs: 2000, limit: 10 });
+    const dsl = compileDsl(planFromYaml(`${SEARCH}detection:\n  sel:\n    outcome: failure\n  condition: sel\n`), {
+      location: 'us-south',
+      sinceMs: 1000,
+      untilMs: 2000,
+      limit: 10,
+    });
     expect(dsl).toEqual({
       index: 'logs-auditline.events-us_south',
       body: {
-        query: { bool: { filter: [{ range: { '@timestamp': { format: 'epoch_millis', gte: 1000, lt: 2000 } } }, { term: { outcome: { value: 'failure', ...ci } } }] } },
+        query: {
+          bool: { filter: [{ range: { '@timestamp': { format: 'epoch_millis', gte: 1000, lt: 2000 } } }, { term: { outcome: { value: 'failure', ...ci } } }] },
+        },
         size: 10,
         sort: [{ '@timestamp': { order: 'asc' } }, { id: { order: 'asc' } }],
         track_total_hits: true,
@@ -227,7 +248,15 @@ describe('compiling correlations', () => {
         'ORDER BY first_seen, g0, g1, window_start',
       ].join('\n'),
     );
-    expect(q.params).toEqual({ since: 86_400_000, until: 172_800_000, p1: 'kms.secrets.setkeyfordeletion', p2: 'kms.secrets.delete', span: 600_000, p3: 5, p4: 100 });
+    expect(q.params).toEqual({
+      since: 86_400_000,
+      until: 172_800_000,
+      p1: 'kms.secrets.setkeyfordeletion',
+      p2: 'kms.secrets.delete',
+      span: 600_000,
+      p3: 5,
+      p4: 100,
+    });
     expect(compileDsl(plan, RANGE).body.aggs).toEqual({
       g0: {
         terms: { field: 'location', size: 10000 },
@@ -239,7 +268,12 @@ describe('compiling correlations', () => {
                 date_histogram: { field: '@timestamp', fixed_interval: '10m', min_doc_count: 1 },
                 aggs: {
                   ...esStats,
-                  threshold: { bucket_selector: { buckets_path: { value: '_count' }, script: { source: 'params.value >= params.gte && params.value < params.lt', params: { gte: 5, lt: 100 } } } },
+                  threshold: {
+                    bucket_selector: {
+                      buckets_path: { value: '_count' },
+                      script: { source: 'params.value >= params.gte && params.value < params.lt', params: { gte: 5, lt: 100 } },
+                    },
+                  },
                 },
               },
             },
@@ -250,14 +284,19 @@ describe('compiling correlations', () => {
   });
 
   it('value_count counts distinct values', () => {
-    const plan = planFromYaml(`${DELETION}correlation:\n  type: value_count\n  group-by: [initiator.id]\n  field: target.id\n  timespan: 15m\n  condition: { gte: 5 }\n`);
+    const plan = planFromYaml(
+      `${DELETION}correlation:\n  type: value_count\n  group-by: [initiator.id]\n  field: target.id\n  timespan: 15m\n  condition: { gte: 5 }\n`,
+    );
     const q = compileSql(plan, RANGE);
     expect(q.sql).toContain('HAVING count(DISTINCT v) >= $p3');
     expect(q.sql).toContain(', target_id AS v\n');
     expect(q.sql).toContain('WHERE g0 IS NOT NULL AND g1 IS NOT NULL AND v IS NOT NULL');
-    const window = (compileDsl(plan, RANGE).body.aggs as never as { g0: { aggs: { g1: { aggs: { window: { aggs: Record<string, unknown> } } } } } }).g0.aggs.g1.aggs.window.aggs;
+    const window = (compileDsl(plan, RANGE).body.aggs as never as { g0: { aggs: { g1: { aggs: { window: { aggs: Record<string, unknown> } } } } } }).g0.aggs.g1
+      .aggs.window.aggs;
     expect(window.distinct).toEqual({ cardinality: { field: 'target.id', precision_threshold: 40000 } });
-    expect(window.threshold).toEqual({ bucket_selector: { buckets_path: { value: 'distinct' }, script: { source: 'params.value >= params.gte', params: { gte: 5 } } } });
+    expect(window.threshold).toEqual({
+      bucket_selector: { buckets_path: { value: 'distinct' }, script: { source: 'params.value >= params.gte', params: { gte: 5 } } },
+    });
   });
 
   it('temporal needs every step in the window', () => {
@@ -265,13 +304,19 @@ describe('compiling correlations', () => {
     const q = compileSql(plan, RANGE);
     expect(q.sql).toContain('target_id AS g1, coalesce(lower(action) = $p3, false) AS s0, coalesce(lower(action) = $p4, false) AS s1\n');
     expect(q.sql).toContain('HAVING bool_or(s0) AND bool_or(s1)');
-    const window = (compileDsl(plan, RANGE).body.aggs as never as { g0: { aggs: { g1: { aggs: { window: { aggs: Record<string, unknown> } } } } } }).g0.aggs.g1.aggs.window.aggs;
+    const window = (compileDsl(plan, RANGE).body.aggs as never as { g0: { aggs: { g1: { aggs: { window: { aggs: Record<string, unknown> } } } } } }).g0.aggs.g1
+      .aggs.window.aggs;
     expect(window.s0).toEqual({ filter: { term: { action: { value: 'kms.secrets.setkeyfordeletion', ...ci } } } });
-    expect(window.every_step).toEqual({ bucket_selector: { buckets_path: { s0: 's0>_count', s1: 's1>_count' }, script: { source: 'params.s0 > 0 && params.s1 > 0' } } });
+    expect(window.every_step).toEqual({
+      bucket_selector: { buckets_path: { s0: 's0>_count', s1: 's1>_count' }, script: { source: 'params.s0 > 0 && params.s1 > 0' } },
+    });
   });
 
   it('temporal_ordered chains each step after the one before', () => {
-    const q = compileSql(planFromYaml(`${DELETION}correlation:\n  type: temporal_ordered\n  group-by: [target.id]\n  timespan: 1h\n  steps: [scheduled, deleted]\n`), RANGE);
+    const q = compileSql(
+      planFromYaml(`${DELETION}correlation:\n  type: temporal_ordered\n  group-by: [target.id]\n  timespan: 1h\n  steps: [scheduled, deleted]\n`),
+      RANGE,
+    );
     expect(q.sql).toBe(
       [
         `${MATCHED('target_id AS g1, coalesce(lower(action) = $p3, false) AS s0, coalesce(lower(action) = $p4, false) AS s1')},`,
@@ -293,16 +338,24 @@ describe('compiling correlations', () => {
   });
 
   it('new_terms looks back over the history and keeps values first seen in the range', () => {
-    const q = compileSql(planFromYaml(`${DELETION}new_terms:\n  group-by: [target.id]\n  field: initiator.id\n  history: 7d\n  condition: { gte: 2 }\n`), RANGE);
+    const q = compileSql(
+      planFromYaml(`${DELETION}new_terms:\n  group-by: [target.id]\n  field: initiator.id\n  history: 7d\n  condition: { gte: 2 }\n`),
+      RANGE,
+    );
     expect(q.params).toMatchObject({ since: 86_400_000, from: 86_400_000 - 7 * 86_400_000, until: 172_800_000, p3: 2 });
     expect(q.sql).toContain('WHERE event_time >= make_timestamptz(CAST($from AS BIGINT) * 1000)');
     expect(q.sql).toContain('WHERE first_seen >= make_timestamptz(CAST($since AS BIGINT) * 1000)\nGROUP BY g0, g1\nHAVING count(*) >= $p3');
   });
 
   it('baseline compares each window with the trailing history, without division', () => {
-    const q = compileSql(planFromYaml(`${DELETION}baseline:\n  metric: error_rate\n  group-by: [initiator.id]\n  timespan: 1h\n  history: 7d\n  factor: 3\n  min-count: 5\n`), RANGE);
-    expect(q.sql).toContain(", coalesce(lower(outcome) = $p3, false) AS err\n");
-    expect(q.sql).toContain('WHERE coalesce(h.n, 0) >= $min_history AND c.errors >= $min_count AND c.errors * greatest(coalesce(h.n, 0), 1) > $factor * coalesce(h.errors, 0) * c.n');
+    const q = compileSql(
+      planFromYaml(`${DELETION}baseline:\n  metric: error_rate\n  group-by: [initiator.id]\n  timespan: 1h\n  history: 7d\n  factor: 3\n  min-count: 5\n`),
+      RANGE,
+    );
+    expect(q.sql).toContain(', coalesce(lower(outcome) = $p3, false) AS err\n');
+    expect(q.sql).toContain(
+      'WHERE coalesce(h.n, 0) >= $min_history AND c.errors >= $min_count AND c.errors * greatest(coalesce(h.n, 0), 1) > $factor * coalesce(h.errors, 0) * c.n',
+    );
     expect(q.params).toMatchObject({ min_count: 5, factor: 3, min_history: 0, span: 3_600_000 });
   });
 });

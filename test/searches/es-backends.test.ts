@@ -63,7 +63,10 @@ async function backendsOf(paths: string[], split = false): Promise<Backends> {
     const second = await startFakeEs();
     servers.push(second);
     const file = join(dataDir, 'es.yaml');
-    writeFileSync(file, ['clusters:', `  west: { url: "${first.url}", locations: [us-south, eu-gb] }`, `  east: { url: "${second.url}", locations: ["*"] }`, ''].join('\n'));
+    writeFileSync(
+      file,
+      ['clusters:', `  west: { url: "${first.url}", locations: [us-south, eu-gb] }`, `  east: { url: "${second.url}", locations: ["*"] }`, ''].join('\n'),
+    );
     expect((await runIngest({ paths, ...sink, esConfig: file })).deadLettered).toBe(0);
     config = loadElasticsearchConfig(file);
     esArgs = ['--es-config', file];
@@ -79,7 +82,13 @@ let ordinary: Backends;
 let firesSplit: Backends;
 let ordinarySplit: Backends;
 beforeAll(async () => {
-  [fires, nearMiss, ordinary, firesSplit, ordinarySplit] = await Promise.all([backendsOf(fixtures('fires')), backendsOf(fixtures('near-miss')), backendsOf(ORDINARY), backendsOf(fixtures('fires'), true), backendsOf(ORDINARY, true)]);
+  [fires, nearMiss, ordinary, firesSplit, ordinarySplit] = await Promise.all([
+    backendsOf(fixtures('fires')),
+    backendsOf(fixtures('near-miss')),
+    backendsOf(ORDINARY),
+    backendsOf(fixtures('fires'), true),
+    backendsOf(ORDINARY, true),
+  ]);
 });
 afterAll(async () => {
   for (const b of opened) {
@@ -154,14 +163,22 @@ describe('every bundled search returns the same events on DuckDB and on Elastics
 
   beforeAll(async () => {
     // A correlation id the ordinary traffic holds, taken from the store.
-    const rows = await ordinary.duck.query({ sql: 'SELECT correlation_id FROM events_us_south WHERE correlation_id IS NOT NULL ORDER BY event_time LIMIT 1', params: {} });
+    const rows = await ordinary.duck.query({
+      sql: 'SELECT correlation_id FROM events_us_south WHERE correlation_id IS NOT NULL ORDER BY event_time LIMIT 1',
+      params: {},
+    });
     params['correlation-trace'] = { correlationId: String(rows[0]!.correlation_id) };
   });
 
   for (const search of SEARCHES) {
     it(`${search.name}: every event, one location, a time range and a limit, on one cluster and on two`, async () => {
       const p = params[search.name] ?? {};
-      const ranges: RunRange[] = [{ limit: 10_000 }, { location: 'us-south', limit: 10_000 }, { sinceMs: Date.parse('2025-11-20T00:00:00Z'), untilMs: Date.parse('2025-11-22T00:00:00Z'), limit: 10_000 }, { limit: 3 }];
+      const ranges: RunRange[] = [
+        { limit: 10_000 },
+        { location: 'us-south', limit: 10_000 },
+        { sinceMs: Date.parse('2025-11-20T00:00:00Z'), untilMs: Date.parse('2025-11-22T00:00:00Z'), limit: 10_000 },
+        { limit: 3 },
+      ];
       for (const range of ranges) {
         for (const b of [ordinary, ordinarySplit]) {
           const got = await runBoth(b, search.name, p, range);

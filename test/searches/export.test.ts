@@ -9,11 +9,29 @@ import { planFromYaml, RULE, SEARCH } from './helpers.js';
 describe('exports', () => {
   it('every bundled search exports to Kibana as saved-objects NDJSON referencing its data view', () => {
     for (const s of loadSearchFolder(BUNDLED_SEARCHES_DIR).filter((x) => x.definition?.type === 'search')) {
-      const lines = exportSearch(planOf(s, {}), 'kibana', {}).trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
-      const [dataView, search] = lines as [{ id: string; type: string; attributes: { title: string; timeFieldName: string } }, { id: string; type: string; attributes: { title: string; kibanaSavedObjectMeta: { searchSourceJSON: string } }; references: { id: string; type: string; name: string }[] }];
-      expect(dataView).toMatchObject({ id: 'auditline-events', type: 'index-pattern', attributes: { title: 'logs-auditline.events-*', timeFieldName: '@timestamp' } });
+      const lines = exportSearch(planOf(s, {}), 'kibana', {})
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown);
+      const [dataView, search] = lines as [
+        { id: string; type: string; attributes: { title: string; timeFieldName: string } },
+        {
+          id: string;
+          type: string;
+          attributes: { title: string; kibanaSavedObjectMeta: { searchSourceJSON: string } };
+          references: { id: string; type: string; name: string }[];
+        },
+      ];
+      expect(dataView).toMatchObject({
+        id: 'auditline-events',
+        type: 'index-pattern',
+        attributes: { title: 'logs-auditline.events-*', timeFieldName: '@timestamp' },
+      });
       expect(search).toMatchObject({ id: `auditline-${s.definition!.id}`, type: 'search', attributes: { title: s.definition!.title } });
-      const source = JSON.parse(search.attributes.kibanaSavedObjectMeta.searchSourceJSON) as { indexRefName: string; filter: { meta: { indexRefName: string } }[] };
+      const source = JSON.parse(search.attributes.kibanaSavedObjectMeta.searchSourceJSON) as {
+        indexRefName: string;
+        filter: { meta: { indexRefName: string } }[];
+      };
       const refs = new Set(search.references.map((r) => r.name));
       expect(refs.has(source.indexRefName)).toBe(true);
       expect(refs.has(source.filter[0]!.meta.indexRefName)).toBe(true);
@@ -22,20 +40,25 @@ describe('exports', () => {
   });
 
   it('a correlation rule has no Kibana saved search', () => {
-    const plan = planFromYaml(`${RULE}detection:\n  sel:\n    outcome: failure\n  condition: sel\ncorrelation:\n  type: event_count\n  group-by: [user.id]\n  timespan: 10m\n  condition: { gte: 5 }\n`);
+    const plan = planFromYaml(
+      `${RULE}detection:\n  sel:\n    outcome: failure\n  condition: sel\ncorrelation:\n  type: event_count\n  group-by: [user.id]\n  timespan: 10m\n  condition: { gte: 5 }\n`,
+    );
     expect(() => exportSearch(plan, 'kibana', {})).toThrow(AuditlineError);
   });
 
   it('ES|QL binds every value as a named parameter', () => {
     const plan = planFromYaml(`${SEARCH}detection:\n  sel:\n    action|startswith: kms.secrets.\n    initiator.name|contains: ops\n  condition: sel\n`);
     expect(compileEsql(plan, { location: 'eu-de', sinceMs: 1000, limit: 50 })).toEqual({
-      query: 'FROM logs-auditline.events-eu_de\n| WHERE `@timestamp` >= TO_DATETIME(?from) AND (STARTS_WITH(TO_LOWER(`action`), ?p2) AND TO_LOWER(`initiator.name`) LIKE ?p3)\n| SORT `@timestamp` ASC, `id` ASC\n| LIMIT ?limit',
+      query:
+        'FROM logs-auditline.events-eu_de\n| WHERE `@timestamp` >= TO_DATETIME(?from) AND (STARTS_WITH(TO_LOWER(`action`), ?p2) AND TO_LOWER(`initiator.name`) LIKE ?p3)\n| SORT `@timestamp` ASC, `id` ASC\n| LIMIT ?limit',
       params: [{ from: 1000 }, { p2: 'kms.secrets.' }, { p3: '*ops*' }, { limit: 50 }],
     });
   });
 
   it('ES|QL of an event_count rule counts per group and window', () => {
-    const plan = planFromYaml(`${RULE}detection:\n  sel:\n    outcome: failure\n  condition: sel\ncorrelation:\n  type: event_count\n  group-by: [user.id]\n  timespan: 10m\n  condition: { gte: 5 }\n`);
+    const plan = planFromYaml(
+      `${RULE}detection:\n  sel:\n    outcome: failure\n  condition: sel\ncorrelation:\n  type: event_count\n  group-by: [user.id]\n  timespan: 10m\n  condition: { gte: 5 }\n`,
+    );
     expect(compileEsql(plan, { sinceMs: 0, untilMs: 1000 }).query).toBe(
       [
         'FROM logs-auditline.events-*',

@@ -15,7 +15,14 @@ import { TEST_ENV } from '../helpers/env.js';
  * The investigation searches return exactly the events a brute-force filter of every stored
  * event (what `auditline export` reads) returns for the same parameter, in time order.
  */
-type Event = { id: string; '@timestamp': string; target: { id: string; alias?: string }; requestData: Record<string, string>; correlationId?: string; initiator: { id: string; name: string } };
+type Event = {
+  id: string;
+  '@timestamp': string;
+  target: { id: string; alias?: string };
+  requestData: Record<string, string>;
+  correlationId?: string;
+  initiator: { id: string; name: string };
+};
 
 const RAW = join(import.meta.dirname, '../../fixtures/raw');
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
@@ -45,33 +52,52 @@ async function run(name: string, params: Record<string, string>): Promise<string
   return result.events.map((e) => String(e.id));
 }
 
-const inTimeOrder = (events: Event[]) => [...events].sort((a, b) => (a['@timestamp'] < b['@timestamp'] ? -1 : a['@timestamp'] > b['@timestamp'] ? 1 : a.id < b.id ? -1 : 1)).map((e) => e.id);
+const inTimeOrder = (events: Event[]) =>
+  [...events].sort((a, b) => (a['@timestamp'] < b['@timestamp'] ? -1 : a['@timestamp'] > b['@timestamp'] ? 1 : a.id < b.id ? -1 : 1)).map((e) => e.id);
 
 describe('investigation searches against a brute-force filter', () => {
   it('key-timeline by key id, CRN and the alias it was called by', async () => {
     const keyId = '421ac911-8464-46ac-9396-6eb504bd1c52';
-    const byKey = (e: Event) => e.target.id.toLowerCase().endsWith(`:key:${keyId}`) || e.target.id === keyId || e.requestData.keyId === keyId || e.target.alias === keyId;
+    const byKey = (e: Event) =>
+      e.target.id.toLowerCase().endsWith(`:key:${keyId}`) || e.target.id === keyId || e.requestData.keyId === keyId || e.target.alias === keyId;
     const expected = inTimeOrder(all.filter(byKey));
     expect(expected.length).toBeGreaterThan(5);
     expect(await run('key-timeline', { key: keyId })).toEqual(expected);
     const crn = all.find((e) => e.target.id.endsWith(`:key:${keyId}`))!.target.id;
-    expect(await run('key-timeline', { key: crn })).toEqual(inTimeOrder(all.filter((e) => e.target.id.toLowerCase() === crn.toLowerCase() || e.target.id.toLowerCase().endsWith(`:key:${crn.toLowerCase()}`) || e.requestData.keyId === crn)));
+    expect(await run('key-timeline', { key: crn })).toEqual(
+      inTimeOrder(
+        all.filter(
+          (e) =>
+            e.target.id.toLowerCase() === crn.toLowerCase() || e.target.id.toLowerCase().endsWith(`:key:${crn.toLowerCase()}`) || e.requestData.keyId === crn,
+        ),
+      ),
+    );
   });
 
   it('correlation-trace for every correlation id in the fixtures', async () => {
     const ids = [...new Set(all.map((e) => e.correlationId).filter((c): c is string => c !== undefined))];
-    for (const id of ids.slice(0, 20)) expect(await run('correlation-trace', { correlationId: id })).toEqual(inTimeOrder(all.filter((e) => e.correlationId === id)));
+    for (const id of ids.slice(0, 20))
+      expect(await run('correlation-trace', { correlationId: id })).toEqual(inTimeOrder(all.filter((e) => e.correlationId === id)));
   });
 
   it('initiator-activity by IAM id and by name', async () => {
-    expect(await run('initiator-activity', { initiator: 'IBMid-270003GUSX' })).toEqual(inTimeOrder(all.filter((e) => e.initiator.id.toLowerCase() === 'ibmid-270003gusx' || e.initiator.name.toLowerCase() === 'ibmid-270003gusx')));
-    expect(await run('initiator-activity', { initiator: 'alice@example.com' })).toEqual(inTimeOrder(all.filter((e) => e.initiator.name === 'alice@example.com')));
+    expect(await run('initiator-activity', { initiator: 'IBMid-270003GUSX' })).toEqual(
+      inTimeOrder(all.filter((e) => e.initiator.id.toLowerCase() === 'ibmid-270003gusx' || e.initiator.name.toLowerCase() === 'ibmid-270003gusx')),
+    );
+    expect(await run('initiator-activity', { initiator: 'alice@example.com' })).toEqual(
+      inTimeOrder(all.filter((e) => e.initiator.name === 'alice@example.com')),
+    );
   });
 
   it('the CLI prints the same events as NDJSON, and CSV with the search fields', () => {
     const args = ['search', 'run', 'initiator-activity', '--param', 'initiator=alice@example.com', '--data-dir', dataDir];
     const ndjson = execFileSync('node', [CLI, ...args, '--format', 'ndjson'], { encoding: 'utf8' });
-    expect(ndjson.trim().split('\n').map((l) => (JSON.parse(l) as Event).id)).toEqual(inTimeOrder(all.filter((e) => e.initiator.name === 'alice@example.com')));
+    expect(
+      ndjson
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as Event).id),
+    ).toEqual(inTimeOrder(all.filter((e) => e.initiator.name === 'alice@example.com')));
     const csv = execFileSync('node', [CLI, ...args, '--format', 'csv'], { encoding: 'utf8' });
     expect(csv.split('\r\n')[0]).toBe('@timestamp,location,action,outcome,target.id,initiator.host.address');
   });
@@ -91,7 +117,11 @@ describe('investigation searches against a brute-force filter', () => {
 
   it('detect prints one JSON document and shows a finding recorded before as known', () => {
     const detect = () =>
-      JSON.parse(execFileSync('node', [CLI, 'detect', '--data-dir', dataDir, '--since', '2025-11-14T00:00:00Z', '--until', '2025-11-28T00:00:00Z', '--format', 'json'], { encoding: 'utf8' })) as {
+      JSON.parse(
+        execFileSync('node', [CLI, 'detect', '--data-dir', dataDir, '--since', '2025-11-14T00:00:00Z', '--until', '2025-11-28T00:00:00Z', '--format', 'json'], {
+          encoding: 'utf8',
+        }),
+      ) as {
         new: number;
         findings: { status: string }[];
       };

@@ -59,7 +59,9 @@ describe('search lint', () => {
 
   it('places each selection problem on the line of its key', () => {
     const loaded = parseSearch(`${SEARCH}detection:\n  sel:\n    action: x\n    actoin: y\n  condition: sel\n`, 'x.yaml');
-    expect(() => planFromYaml(`${SEARCH}detection:\n  sel:\n    action: x\n    actoin: y\n  condition: sel\n`)).toThrow(/^inline\.yaml:8: unknown field "actoin"/);
+    expect(() => planFromYaml(`${SEARCH}detection:\n  sel:\n    action: x\n    actoin: y\n  condition: sel\n`)).toThrow(
+      /^inline\.yaml:8: unknown field "actoin"/,
+    );
     expect(loaded.lineOf('/detection/sel', 'actoin')).toBe(8);
   });
 
@@ -74,7 +76,10 @@ describe('search lint', () => {
   });
 
   it('refuses unknown, missing and ill-typed parameters before anything runs', () => {
-    const def = planFromYaml(`${SEARCH}parameters:\n  n:\n    type: integer\n    description: a number\ndetection:\n  sel:\n    reason.reasonCode: '{{n}}'\n  condition: sel\n`, { n: 1 }).definition;
+    const def = planFromYaml(
+      `${SEARCH}parameters:\n  n:\n    type: integer\n    description: a number\ndetection:\n  sel:\n    reason.reasonCode: '{{n}}'\n  condition: sel\n`,
+      { n: 1 },
+    ).definition;
     expect(resolveParams('s', def, { n: '403' })).toEqual({ n: 403 });
     const code = (f: () => unknown) => {
       try {
@@ -90,7 +95,10 @@ describe('search lint', () => {
   });
 
   it('keeps an integer parameter a number when it is the whole value', () => {
-    const plan = planFromYaml(`${SEARCH}parameters:\n  n:\n    type: integer\n    description: a number\ndetection:\n  sel:\n    reason.reasonCode: '{{n}}'\n  condition: sel\n`, { n: 403 });
+    const plan = planFromYaml(
+      `${SEARCH}parameters:\n  n:\n    type: integer\n    description: a number\ndetection:\n  sel:\n    reason.reasonCode: '{{n}}'\n  condition: sel\n`,
+      { n: 403 },
+    );
     expect(plan.filter).toMatchObject({ kind: 'match', op: 'eq', value: 403 });
   });
 });

@@ -34,7 +34,11 @@ let fires: SearchStore;
 let nearMiss: SearchStore;
 let ordinary: SearchStore;
 beforeAll(async () => {
-  [fires, nearMiss, ordinary] = await Promise.all([storeOf(fixtures('fires')), storeOf(fixtures('near-miss')), storeOf([join(import.meta.dirname, '../../fixtures/raw/key-protect.ndjson'), join(import.meta.dirname, '../../fixtures/raw/secrets-manager.ndjson')])]);
+  [fires, nearMiss, ordinary] = await Promise.all([
+    storeOf(fixtures('fires')),
+    storeOf(fixtures('near-miss')),
+    storeOf([join(import.meta.dirname, '../../fixtures/raw/key-protect.ndjson'), join(import.meta.dirname, '../../fixtures/raw/secrets-manager.ndjson')]),
+  ]);
 });
 afterAll(() => {
   for (const s of [fires, nearMiss, ordinary]) s?.close();
@@ -42,31 +46,140 @@ afterAll(() => {
 });
 
 const detect = (store: SearchStore, range = DAY) => runDetection(store, { dir: BUNDLED_SEARCHES_DIR, ...range });
-const summary = (f: Finding) => ({ name: f.name, location: f.location, group: Object.keys(f.group), count: f.count, firstSeen: f.firstSeen, lastSeen: f.lastSeen, samples: f.sampleEventIds.length });
+const summary = (f: Finding) => ({
+  name: f.name,
+  location: f.location,
+  group: Object.keys(f.group),
+  count: f.count,
+  firstSeen: f.firstSeen,
+  lastSeen: f.lastSeen,
+  samples: f.sampleEventIds.length,
+});
 
 describe('bundled detection rules on their fixtures', () => {
   it('each rule raises exactly its finding on the logs made to trip it', async () => {
     const found = (await detect(fires)).map(summary);
     expect(found).toEqual([
-      { name: 'dual-auth-bypass', location: 'us-south', group: ['target.id', 'initiator.id'], count: 2, firstSeen: '2025-11-21T09:00:00.000Z', lastSeen: '2025-11-21T09:30:00.000Z', samples: 2 },
-      { name: 'unwrap-failure-burst', location: 'us-south', group: ['initiator.id'], count: 6, firstSeen: '2025-11-21T10:00:00.000Z', lastSeen: '2025-11-21T10:04:00.000Z', samples: 5 },
-      { name: 'mass-key-deletion', location: 'us-south', group: ['initiator.id'], count: 5, firstSeen: '2025-11-21T11:02:00.000Z', lastSeen: '2025-11-21T11:10:00.000Z', samples: 5 },
-      { name: 'secret-enumeration', location: 'us-south', group: ['initiator.id'], count: 10, firstSeen: '2025-11-21T12:00:00.000Z', lastSeen: '2025-11-21T12:09:00.000Z', samples: 5 },
-      { name: 'login-failure-burst', location: 'us-south', group: ['initiator.host.address'], count: 6, firstSeen: '2025-11-21T14:00:00.000Z', lastSeen: '2025-11-21T14:05:00.000Z', samples: 5 },
-      { name: 'new-principal-on-key', location: 'us-south', group: ['target.id'], count: 1, firstSeen: '2025-11-21T07:03:00.000Z', lastSeen: '2025-11-21T07:03:00.000Z', samples: 1 },
-      { name: 'policy-weakened', location: 'us-south', group: ['initiator.id', 'target.id'], count: 1, firstSeen: '2025-11-21T08:00:00.000Z', lastSeen: '2025-11-21T08:00:00.000Z', samples: 1 },
-      { name: 'policy-weakened', location: 'us-south', group: ['initiator.id', 'target.id'], count: 1, firstSeen: '2025-11-21T08:05:00.000Z', lastSeen: '2025-11-21T08:05:00.000Z', samples: 1 },
-      { name: 'import-token-abuse', location: 'us-south', group: ['initiator.id'], count: 5, firstSeen: '2025-11-21T13:00:00.000Z', lastSeen: '2025-11-21T13:30:00.000Z', samples: 5 },
-      { name: 'access-denied-spike', location: 'us-south', group: ['initiator.id'], count: 6, firstSeen: '2025-11-21T15:00:00.000Z', lastSeen: '2025-11-21T15:27:00.000Z', samples: 5 },
-      { name: 'multi-location-principal', location: 'eu-de,jp-tok,us-south', group: ['initiator.id'], count: 3, firstSeen: '2025-11-21T17:00:00.000Z', lastSeen: '2025-11-21T17:04:00.000Z', samples: 3 },
-      { name: 'call-rate-anomaly', location: 'eu-gb', group: ['action'], count: 40, firstSeen: '2025-11-21T16:00:00.000Z', lastSeen: '2025-11-21T16:58:30.000Z', samples: 5 },
+      {
+        name: 'dual-auth-bypass',
+        location: 'us-south',
+        group: ['target.id', 'initiator.id'],
+        count: 2,
+        firstSeen: '2025-11-21T09:00:00.000Z',
+        lastSeen: '2025-11-21T09:30:00.000Z',
+        samples: 2,
+      },
+      {
+        name: 'unwrap-failure-burst',
+        location: 'us-south',
+        group: ['initiator.id'],
+        count: 6,
+        firstSeen: '2025-11-21T10:00:00.000Z',
+        lastSeen: '2025-11-21T10:04:00.000Z',
+        samples: 5,
+      },
+      {
+        name: 'mass-key-deletion',
+        location: 'us-south',
+        group: ['initiator.id'],
+        count: 5,
+        firstSeen: '2025-11-21T11:02:00.000Z',
+        lastSeen: '2025-11-21T11:10:00.000Z',
+        samples: 5,
+      },
+      {
+        name: 'secret-enumeration',
+        location: 'us-south',
+        group: ['initiator.id'],
+        count: 10,
+        firstSeen: '2025-11-21T12:00:00.000Z',
+        lastSeen: '2025-11-21T12:09:00.000Z',
+        samples: 5,
+      },
+      {
+        name: 'login-failure-burst',
+        location: 'us-south',
+        group: ['initiator.host.address'],
+        count: 6,
+        firstSeen: '2025-11-21T14:00:00.000Z',
+        lastSeen: '2025-11-21T14:05:00.000Z',
+        samples: 5,
+      },
+      {
+        name: 'new-principal-on-key',
+        location: 'us-south',
+        group: ['target.id'],
+        count: 1,
+        firstSeen: '2025-11-21T07:03:00.000Z',
+        lastSeen: '2025-11-21T07:03:00.000Z',
+        samples: 1,
+      },
+      {
+        name: 'policy-weakened',
+        location: 'us-south',
+        group: ['initiator.id', 'target.id'],
+        count: 1,
+        firstSeen: '2025-11-21T08:00:00.000Z',
+        lastSeen: '2025-11-21T08:00:00.000Z',
+        samples: 1,
+      },
+      {
+        name: 'policy-weakened',
+        location: 'us-south',
+        group: ['initiator.id', 'target.id'],
+        count: 1,
+        firstSeen: '2025-11-21T08:05:00.000Z',
+        lastSeen: '2025-11-21T08:05:00.000Z',
+        samples: 1,
+      },
+      {
+        name: 'import-token-abuse',
+        location: 'us-south',
+        group: ['initiator.id'],
+        count: 5,
+        firstSeen: '2025-11-21T13:00:00.000Z',
+        lastSeen: '2025-11-21T13:30:00.000Z',
+        samples: 5,
+      },
+      {
+        name: 'access-denied-spike',
+        location: 'us-south',
+        group: ['initiator.id'],
+        count: 6,
+        firstSeen: '2025-11-21T15:00:00.000Z',
+        lastSeen: '2025-11-21T15:27:00.000Z',
+        samples: 5,
+      },
+      {
+        name: 'multi-location-principal',
+        location: 'eu-de,jp-tok,us-south',
+        group: ['initiator.id'],
+        count: 3,
+        firstSeen: '2025-11-21T17:00:00.000Z',
+        lastSeen: '2025-11-21T17:04:00.000Z',
+        samples: 3,
+      },
+      {
+        name: 'call-rate-anomaly',
+        location: 'eu-gb',
+        group: ['action'],
+        count: 40,
+        firstSeen: '2025-11-21T16:00:00.000Z',
+        lastSeen: '2025-11-21T16:58:30.000Z',
+        samples: 5,
+      },
     ]);
   });
 
   it('a finding names the rule, its techniques, the group values and the values counted', async () => {
     const found = await detect(fires);
     const enumeration = found.find((f) => f.name === 'secret-enumeration')!;
-    expect(enumeration).toMatchObject({ rule: 'secret-enumeration', severity: 'high', techniques: ['T1555', 'T1526'], group: { 'initiator.id': expect.stringMatching(/^iam-ServiceId-/) as unknown } });
+    expect(enumeration).toMatchObject({
+      rule: 'secret-enumeration',
+      severity: 'high',
+      techniques: ['T1555', 'T1526'],
+      group: { 'initiator.id': expect.stringMatching(/^iam-ServiceId-/) as unknown },
+    });
     expect(enumeration.values).toHaveLength(5);
     const newUser = found.find((f) => f.name === 'new-principal-on-key')!;
     expect(newUser.values).toEqual([expect.stringMatching(/^iam-ServiceId-/)]);

@@ -28,7 +28,10 @@ async function hash(...args: string[]): Promise<string> {
     printed += String(chunk);
     return true;
   });
-  await yargs(['hash', ...args]).command(hashCommand as never).strict().parseAsync();
+  await yargs(['hash', ...args])
+    .command(hashCommand as never)
+    .strict()
+    .parseAsync();
   vi.mocked(process.stdout.write).mockRestore();
   return printed;
 }

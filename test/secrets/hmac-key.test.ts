@@ -6,14 +6,7 @@ import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditlineError } from '../../src/errors.js';
-import {
-  DEFAULT_KEY_FILE,
-  HMAC_KEY_ENV,
-  HMAC_KEY_FILE_ENV,
-  hmacKeyFromBytes,
-  loadHmacKey,
-  parseKeyText,
-} from '../../src/secrets/hmac-key.js';
+import { DEFAULT_KEY_FILE, HMAC_KEY_ENV, HMAC_KEY_FILE_ENV, hmacKeyFromBytes, loadHmacKey, parseKeyText } from '../../src/secrets/hmac-key.js';
 
 const TEST_KEY_HEX = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
 const hmacHex = (keyHex: string, value: string) => createHmac('sha256', Buffer.from(keyHex, 'hex')).update(value, 'utf8').digest('hex');

@@ -12,7 +12,10 @@ describe('the serve configuration file', () => {
   });
 
   it('resolves paths against the file, and lets the environment and flags override it', () => {
-    const loaded = parseServeConfig('listen: { host: 0.0.0.0, port: 9201 }\nstore: data/a.duckdb\nauth: { tokens: [from-file] }\nlimits: { maxBodyBytes: 1000 }\n', FILE);
+    const loaded = parseServeConfig(
+      'listen: { host: 0.0.0.0, port: 9201 }\nstore: data/a.duckdb\nauth: { tokens: [from-file] }\nlimits: { maxBodyBytes: 1000 }\n',
+      FILE,
+    );
     const fromFile = resolveServeOptions({}, loaded, {}, 2);
     expect(fromFile).toMatchObject({ host: '0.0.0.0', port: 9201, store: '/etc/auditline/data/a.duckdb', workers: 2 });
     expect(fromFile.limits.maxBodyBytes).toBe(1000);

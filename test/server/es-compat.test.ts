@@ -16,7 +16,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const call = (method: string, path: string, body?: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { method, headers: { ...BEARER, ...headers }, body });
+const call = (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}${path}`, { method, headers: { ...BEARER, ...headers }, body });
 
 describe('the Elasticsearch-compatible receiver as shippers probe it', () => {
   it('answers the start-up calls of Logstash, Filebeat, Vector and rsyslog with the product header', async () => {
@@ -61,7 +62,9 @@ describe('the Elasticsearch-compatible receiver as shippers probe it', () => {
   it('answers a bulk compactly, errors right before items, one item per action keyed by its action', async () => {
     const [line] = fixtureLines('key-protect.ndjson');
     const body = `{"index":{"_index":"a","_type":"_doc","pipeline":"p"}}\n${line}\n{"create":{"_id":"x1"}}\nnot json\n{"update":{"_id":"u"}}\n{"doc":{}}\n{"delete":{"_id":"d"}}\n`;
-    const r = await call('PUT', '/logs/_bulk?filter_path=errors,items.*.error,items.*.status&timeout=60s&refresh=true', body, { 'content-type': 'application/vnd.elasticsearch+x-ndjson; compatible-with=9' });
+    const r = await call('PUT', '/logs/_bulk?filter_path=errors,items.*.error,items.*.status&timeout=60s&refresh=true', body, {
+      'content-type': 'application/vnd.elasticsearch+x-ndjson; compatible-with=9',
+    });
     expect(r.status).toBe(200);
     const text = await r.text();
     expect(text).toMatch(/^\{"took":\d+,"errors":true,"items":\[/);

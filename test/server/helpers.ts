@@ -11,7 +11,9 @@ const FIXTURES = join(import.meta.dirname, '../../fixtures/raw');
 
 /** The raw lines of a fixture file (no trailing empty line). */
 export function fixtureLines(name: string): string[] {
-  return readFileSync(join(FIXTURES, name), 'utf8').split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
+  return readFileSync(join(FIXTURES, name), 'utf8')
+    .split('\n')
+    .filter((l, i, all) => l !== '' || i < all.length - 1);
 }
 
 /** Every well-formed raw line of the fixtures, plus the malformed file's lines (dead-lettered). */
@@ -26,11 +28,18 @@ export interface TestServer extends RunningServer {
 }
 
 /** A server on a loopback port chosen by the system, with a real DuckDB store in a temporary folder. */
-export async function startTestServer(opts: { flags?: ServeFlags; limits?: Partial<ServeLimits>; start?: StartOptions; dir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { flags?: ServeFlags; limits?: Partial<ServeLimits>; start?: StartOptions; dir?: string } = {},
+): Promise<TestServer> {
   const dir = opts.dir ?? tempDir('auditline-serve-');
   const store = join(dir, 'auditline.duckdb');
   const dlq = join(dir, 'dead-letter.ndjson');
-  const options = resolveServeOptions({ host: '127.0.0.1', port: 0, store, dlq, dataDir: dir, token: [TOKEN], workers: 0, ...opts.flags }, undefined, TEST_ENV, 0);
+  const options = resolveServeOptions(
+    { host: '127.0.0.1', port: 0, store, dlq, dataDir: dir, token: [TOKEN], workers: 0, ...opts.flags },
+    undefined,
+    TEST_ENV,
+    0,
+  );
   Object.assign(options.limits, opts.limits);
   const server = await startServer(options, { log: () => undefined, ...opts.start });
   return Object.assign(server, { dir, store, dlq });

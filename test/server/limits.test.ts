@@ -74,7 +74,11 @@ describe('serve refuses what it cannot take, for the whole request', () => {
     const plain = await fetch(`${server.url}/v1/ingest`, { method: 'POST', headers: NDJSON, body: big });
     expect(plain.status).toBe(413);
     expect(plain.headers.get('x-elastic-product')).toBe('Elasticsearch');
-    const inflated = await fetch(`${server.url}/_bulk`, { method: 'POST', headers: { ...NDJSON, 'content-encoding': 'gzip' }, body: gzipSync(bulkBody(Array.from({ length: 20 }, () => lines[1]!))) });
+    const inflated = await fetch(`${server.url}/_bulk`, {
+      method: 'POST',
+      headers: { ...NDJSON, 'content-encoding': 'gzip' },
+      body: gzipSync(bulkBody(Array.from({ length: 20 }, () => lines[1]!))),
+    });
     expect(inflated.status).toBe(413);
     const gzIngest = await fetch(`${server.url}/v1/ingest`, { method: 'POST', headers: { ...NDJSON, 'content-encoding': 'gzip' }, body: gz });
     expect(gzIngest.status).toBe(413);

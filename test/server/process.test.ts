@@ -13,7 +13,9 @@ const LINES_PER_REQUEST = 25;
 
 /** Distinct raw lines: fixture lines with their request id and time changed, so each has its own event id. */
 function loadLines(n: number): string[] {
-  const base = [...fixtureLines('key-protect.ndjson'), ...fixtureLines('secrets-manager.ndjson')].map((l) => JSON.parse(l) as { time: number; req: { id: string } });
+  const base = [...fixtureLines('key-protect.ndjson'), ...fixtureLines('secrets-manager.ndjson')].map(
+    (l) => JSON.parse(l) as { time: number; req: { id: string } },
+  );
   return Array.from({ length: n }, (_, i) => {
     const record = structuredClone(base[i % base.length]!);
     record.req.id = `r-load-${i}`;
@@ -38,7 +40,10 @@ interface Served {
 
 /** `auditline serve` as an operator starts it; resolves once it listens. */
 async function serve(dir: string, port: number): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dir, '--workers', '0'], { env: { ...process.env, ...TEST_ENV, AUDITLINE_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dir, '--workers', '0'], {
+    env: { ...process.env, ...TEST_ENV, AUDITLINE_TOKEN: TOKEN },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -98,7 +103,17 @@ describe.skipIf(!existsSync(CLI))('auditline serve as a process (needs npm run b
     };
     // After the signal, a sender stops at its first refusal instead of retrying a server that is gone.
     void served.exited.then(() => (stopped = true));
-    await Promise.all(deal(lines, SENDERS).map((share) => sender(() => served.url, share, acked, onAck, () => stopped)));
+    await Promise.all(
+      deal(lines, SENDERS).map((share) =>
+        sender(
+          () => served.url,
+          share,
+          acked,
+          onAck,
+          () => stopped,
+        ),
+      ),
+    );
     expect(await served.exited).toBe(0);
     const stored = new Set(await storedIds(join(dir, 'auditline.duckdb')));
     const expected = await idsIngestStores(acked);
@@ -122,7 +137,17 @@ describe.skipIf(!existsSync(CLI))('auditline serve as a process (needs npm run b
         served = await serve(dir, port);
       });
     };
-    await Promise.all(deal(lines, SENDERS).map((share) => sender(() => served.url, share, acked, onAck, () => false)));
+    await Promise.all(
+      deal(lines, SENDERS).map((share) =>
+        sender(
+          () => served.url,
+          share,
+          acked,
+          onAck,
+          () => false,
+        ),
+      ),
+    );
     await restarted;
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);

@@ -52,7 +52,12 @@ afterAll(async () => {
 
 describe('query routes while serve holds the store', () => {
   it('refuse every query route without credentials', async () => {
-    for (const [method, path] of [['GET', '/api/events'], ['GET', '/api/searches'], ['POST', '/api/searches/failed-requests/run'], ['GET', '/api/findings']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/events'],
+      ['GET', '/api/searches'],
+      ['POST', '/api/searches/failed-requests/run'],
+      ['GET', '/api/findings'],
+    ] as const) {
       expect((await fetch(`${server.url}${path}`, { method })).status, path).toBe(401);
     }
   });
@@ -67,7 +72,12 @@ describe('query routes while serve holds the store', () => {
     do {
       const res = await get(`/api/events?limit=7${after ? `&after=${after}` : ''}`);
       expect(res.status).toBe(200);
-      paged.push(...(await res.text()).trimEnd().split('\n').filter((l) => l !== ''));
+      paged.push(
+        ...(await res.text())
+          .trimEnd()
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       after = res.headers.get('x-auditline-next-page');
       pages++;
     } while (after);
@@ -76,9 +86,15 @@ describe('query routes while serve holds the store', () => {
   });
 
   it('filter by location and time, and print the CADF profile, as export does', async () => {
-    const all = (await (await get('/api/events')).text()).trimEnd().split('\n').map((l) => JSON.parse(l) as { '@timestamp': string; location?: string; logSourceCRN?: string });
+    const all = (await (await get('/api/events')).text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { '@timestamp': string; location?: string; logSourceCRN?: string });
     const res = await get('/api/events?location=us-south&since=2025-11-21T00:30:00Z&profile=cadf');
-    const cadf = (await res.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as { typeURI: string; eventTime: string });
+    const cadf = (await res.text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { typeURI: string; eventTime: string });
     expect(cadf.length).toBeGreaterThan(0);
     expect(cadf.length).toBeLessThan(all.length);
     for (const e of cadf) {
@@ -108,7 +124,12 @@ describe('query routes while serve holds the store', () => {
   it('run a search with parameters, and refuse unknown searches, paths and parameters with our codes', async () => {
     const event = JSON.parse((await (await get('/api/events?limit=1')).text()).trim()) as { correlationId?: string };
     expect(event.correlationId).toBeTruthy();
-    const post = (name: string, body: unknown) => fetch(`${server.url}/api/searches/${name}/run`, { method: 'POST', headers: { ...BEARER, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (name: string, body: unknown) =>
+      fetch(`${server.url}/api/searches/${name}/run`, {
+        method: 'POST',
+        headers: { ...BEARER, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const res = await post('correlation-trace', { params: { correlationId: event.correlationId } });
     const result = (await res.json()) as { kind: string; events: { correlationId: string }[]; count: number };
     expect(result.kind).toBe('events');

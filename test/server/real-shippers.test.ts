@@ -123,23 +123,40 @@ log { source(s_file); destination(d_auditline); };
 }
 
 describe('real shippers store every line once', () => {
-  it.skipIf(!hasRsyslog)('rsyslog omelasticsearch in bulk mode, reading a file with imfile', async () => {
-    await deliverThrough((dir, input, port) => {
-      const conf = join(dir, 'rsyslog.conf');
-      writeFileSync(conf, rsyslogConfig(dir, input, port));
-      return run(RSYSLOGD, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid'), '-M', RSYSLOG_MODULES]);
-    });
-  }, 90_000);
+  it.skipIf(!hasRsyslog)(
+    'rsyslog omelasticsearch in bulk mode, reading a file with imfile',
+    async () => {
+      await deliverThrough((dir, input, port) => {
+        const conf = join(dir, 'rsyslog.conf');
+        writeFileSync(conf, rsyslogConfig(dir, input, port));
+        return run(RSYSLOGD, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid'), '-M', RSYSLOG_MODULES]);
+      });
+    },
+    90_000,
+  );
 
-  it.skipIf(!hasSyslogNg)('syslog-ng elasticsearch-http(), reading a file', async () => {
-    await deliverThrough((dir, input, port) => {
-      const conf = join(dir, 'syslog-ng.conf');
-      writeFileSync(conf, syslogNgConfig(dir, input, port, SYSLOG_NG_ROOT === '/' ? undefined : syslogNg.include));
-      return run(
-        syslogNg.bin,
-        ['-F', '-f', conf, `--module-path=${syslogNg.modules}`, `--persist-file=${dir}/syslog-ng.persist`, `--pidfile=${dir}/syslog-ng.pid`, `--control=${dir}/syslog-ng.ctl`, '--no-caps'],
-        { LD_LIBRARY_PATH: syslogNg.libs },
-      );
-    });
-  }, 90_000);
+  it.skipIf(!hasSyslogNg)(
+    'syslog-ng elasticsearch-http(), reading a file',
+    async () => {
+      await deliverThrough((dir, input, port) => {
+        const conf = join(dir, 'syslog-ng.conf');
+        writeFileSync(conf, syslogNgConfig(dir, input, port, SYSLOG_NG_ROOT === '/' ? undefined : syslogNg.include));
+        return run(
+          syslogNg.bin,
+          [
+            '-F',
+            '-f',
+            conf,
+            `--module-path=${syslogNg.modules}`,
+            `--persist-file=${dir}/syslog-ng.persist`,
+            `--pidfile=${dir}/syslog-ng.pid`,
+            `--control=${dir}/syslog-ng.ctl`,
+            '--no-caps',
+          ],
+          { LD_LIBRARY_PATH: syslogNg.libs },
+        );
+      });
+    },
+    90_000,
+  );
 });

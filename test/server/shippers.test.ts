@@ -29,7 +29,9 @@ function sendHalfAndDisconnect(url: string, path: string, body: string): Promise
   const { port } = new URL(url);
   return new Promise((resolve) => {
     const socket = connect(Number(port), '127.0.0.1', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+      );
       socket.write(body.slice(0, Math.floor(body.length / 2)), () => {
         socket.destroy();
         resolve();
@@ -82,9 +84,17 @@ describe('serve as the official client and plain HTTP senders see it', () => {
     const kp = ndjson(fixtureLines('key-protect.ndjson'));
     const posts = [
       fetch(`${server.url}/v1/ingest`, { method: 'POST', headers: { ...BEARER, 'content-type': 'application/x-ndjson' }, body: kp }),
-      fetch(`${server.url}/v1/ingest`, { method: 'POST', headers: { ...BEARER, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body: gzipSync(kp) }),
+      fetch(`${server.url}/v1/ingest`, {
+        method: 'POST',
+        headers: { ...BEARER, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+        body: gzipSync(kp),
+      }),
     ];
-    const raw = await fetch(`${server.url}/_bulk`, { method: 'POST', headers: { ...BEARER, 'content-type': 'application/x-ndjson' }, body: bulkBody(notJson, 'index') });
+    const raw = await fetch(`${server.url}/_bulk`, {
+      method: 'POST',
+      headers: { ...BEARER, 'content-type': 'application/x-ndjson' },
+      body: bulkBody(notJson, 'index'),
+    });
     const rawAnswer = (await raw.json()) as { errors: boolean; items: { index: { status: number; error?: { type: string } } }[] };
     expect(rawAnswer.items).toHaveLength(notJson.length);
     // Senders that go away: one mid-body (nothing of it enters), one after the body (all of it may be stored), then both resend.
@@ -93,7 +103,11 @@ describe('serve as the official client and plain HTTP senders see it', () => {
     await sendAllAndDisconnect(server.url, '/logs/_bulk', bulkBody(sm));
     const stats = await Promise.all(helpers);
     const answers = await Promise.all(posts);
-    const resend = await fetch(`${server.url}/logs/_bulk`, { method: 'POST', headers: { ...BEARER, 'content-type': 'application/x-ndjson' }, body: bulkBody(sm) });
+    const resend = await fetch(`${server.url}/logs/_bulk`, {
+      method: 'POST',
+      headers: { ...BEARER, 'content-type': 'application/x-ndjson' },
+      body: bulkBody(sm),
+    });
     expect(resend.status).toBe(200);
     const resent = (await resend.json()) as { errors: boolean; items: { create: { status: number } }[] };
     expect(resent.items).toHaveLength(sm.length);

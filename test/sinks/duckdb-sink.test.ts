@@ -117,7 +117,10 @@ describe('DuckDB sink', () => {
     const path = join(tempDir(), 'store.duckdb');
     await withSink(path, (s) => writeCounts(s, [ev(1), ev(2, { location: 'eu-de' }), ev(3), ev(4, { location: 'eu-de' }), ev(5, { location: 'eu-de' })]));
     expect(await tablesOf(path)).toEqual(['events_eu_de', 'events_us_south']);
-    for (const [table, location, n] of [['events_us_south', 'us-south', 2], ['events_eu_de', 'eu-de', 3]] as const) {
+    for (const [table, location, n] of [
+      ['events_us_south', 'us-south', 2],
+      ['events_eu_de', 'eu-de', 3],
+    ] as const) {
       const rows = await queryStore(path, `SELECT location, event->>'location' AS j FROM ${table}`);
       expect(rows).toHaveLength(n);
       for (const r of rows) expect(r).toEqual({ location, j: location });
@@ -128,13 +131,31 @@ describe('DuckDB sink', () => {
     const path = join(tempDir(), 'store.duckdb');
     const events = [ev(1), ev(2), ev(3, { initiatorName: '', targetId: 'é 😀 "quoted" \\ back' })];
     await withSink(path, (s) => writeCounts(s, events));
-    const rows = await queryStore(path, `SELECT * EXCLUDE (event), epoch_ms(event_time)::DOUBLE AS ms, event::VARCHAR AS json FROM events_us_south ORDER BY line`);
+    const rows = await queryStore(
+      path,
+      `SELECT * EXCLUDE (event), epoch_ms(event_time)::DOUBLE AS ms, event::VARCHAR AS json FROM events_us_south ORDER BY line`,
+    );
     expect(rows).toEqual(
       events.map((e) => ({
-        id: e.id, event_time: expect.any(String), ms: e.time, action: e.action, outcome: e.outcome, severity: e.severity, service: e.service,
-        initiator_id: e.initiatorId, initiator_name: e.initiatorName, source_address: e.sourceAddress, target_id: e.targetId,
-        target_type: e.targetTypeURI, correlation_id: e.correlationId, reason_code: e.reasonCode, data_event: e.dataEvent,
-        location: e.location, source: e.source, line: e.line, json: e.json,
+        id: e.id,
+        event_time: expect.any(String),
+        ms: e.time,
+        action: e.action,
+        outcome: e.outcome,
+        severity: e.severity,
+        service: e.service,
+        initiator_id: e.initiatorId,
+        initiator_name: e.initiatorName,
+        source_address: e.sourceAddress,
+        target_id: e.targetId,
+        target_type: e.targetTypeURI,
+        correlation_id: e.correlationId,
+        reason_code: e.reasonCode,
+        data_event: e.dataEvent,
+        location: e.location,
+        source: e.source,
+        line: e.line,
+        json: e.json,
       })),
     );
     const reader = await openStoreReader(path);
@@ -169,12 +190,15 @@ describe('DuckDB sink', () => {
     const conn = await old.connect();
     await conn.run(`CREATE TABLE events_us_south (${COLUMNS.map((c) => `${c.name} ${c.name === 'id' ? 'VARCHAR PRIMARY KEY' : c.type}`).join(', ')})`);
     const e1 = ev(1);
-    await conn.run(`INSERT INTO events_us_south VALUES ($id, make_timestamptz($t), 'kms.secrets.read', 'success', 'normal', 'kms', 'IBMid-1', 'alice@example.com', '203.0.113.7', $target, 'kms/secrets', 'corr-1', 200, false, 'us-south', 'a.log', 1, $json)`, {
-      id: e1.id,
-      t: e1.time * 1000,
-      target: e1.targetId,
-      json: e1.json,
-    });
+    await conn.run(
+      `INSERT INTO events_us_south VALUES ($id, make_timestamptz($t), 'kms.secrets.read', 'success', 'normal', 'kms', 'IBMid-1', 'alice@example.com', '203.0.113.7', $target, 'kms/secrets', 'corr-1', 200, false, 'us-south', 'a.log', 1, $json)`,
+      {
+        id: e1.id,
+        t: e1.time * 1000,
+        target: e1.targetId,
+        json: e1.json,
+      },
+    );
     conn.closeSync();
     old.closeSync();
     const w = await withSink(path, (s) => writeCounts(s, [ev(1), ev(2), ev(2)]));

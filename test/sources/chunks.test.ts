@@ -85,7 +85,10 @@ describe('ByteChunker + linesOfChunk', () => {
     );
     fc.assert(
       fc.property(
-        fc.array(line.map((l) => l.replace(/\n/g, ' ')), { maxLength: 40 }),
+        fc.array(
+          line.map((l) => l.replace(/\n/g, ' ')),
+          { maxLength: 40 },
+        ),
         fc.boolean(),
         fc.array(fc.nat(), { maxLength: 12 }),
         fc.integer({ min: 8, max: 120 }),

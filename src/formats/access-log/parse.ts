@@ -24,7 +24,20 @@ export const COMBINED = new RegExp(`^(\\S+) \\S+ (\\S+) \\[([^\\]]+)\\] ${QUOTED
  */
 export const ENVOY = new RegExp(`^\\[([^\\]]+)\\] ${QUOTED} (\\d{1,3}) \\S+ \\S+ \\S+ \\S+ \\S+ ${QUOTED} ${QUOTED} ${QUOTED} ${QUOTED} ${QUOTED}(?: .*)?$`);
 
-const MONTHS: Record<string, string> = { Jan: '01', Feb: '02', Mar: '03', Apr: '04', May: '05', Jun: '06', Jul: '07', Aug: '08', Sep: '09', Oct: '10', Nov: '11', Dec: '12' };
+const MONTHS: Record<string, string> = {
+  Jan: '01',
+  Feb: '02',
+  Mar: '03',
+  Apr: '04',
+  May: '05',
+  Jun: '06',
+  Jul: '07',
+  Aug: '08',
+  Sep: '09',
+  Oct: '10',
+  Nov: '11',
+  Dec: '12',
+};
 /** `$time_local`: `10/Oct/2000:13:55:36 -0700` */
 const TIME_LOCAL = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-]\d{4})$/;
 

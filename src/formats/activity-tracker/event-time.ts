@@ -15,8 +15,7 @@ export interface EventInstant {
   timestamp: string;
 }
 
-const ISO_LIKE =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO_LIKE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/;
 const MS_DIGITS = 3;
 const MINUTE_MS = 60_000;
 
@@ -34,8 +33,12 @@ export function parseEventTime(value: unknown): EventInstant | undefined {
   const wholeSeconds = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   const check = new Date(wholeSeconds);
   if (
-    check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) ||
-    check.getUTCHours() !== Number(h) || check.getUTCMinutes() !== Number(mi) || check.getUTCSeconds() !== Number(s)
+    check.getUTCFullYear() !== Number(y) ||
+    check.getUTCMonth() !== Number(mo) - 1 ||
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCHours() !== Number(h) ||
+    check.getUTCMinutes() !== Number(mi) ||
+    check.getUTCSeconds() !== Number(s)
   ) {
     return undefined;
   }

@@ -13,8 +13,16 @@ export type Normalised<T> = { value: T } | { error: string };
 
 /** Fields the 2019 LogDNA migration told services to drop, and the reserved CADF fields the profile does not set. */
 export const LEGACY_FIELDS = [
-  'attachments', 'requestHeader', 'requestBody', 'responseHeader', 'responseBody', 'latencies', 'meta',
-  'typeURI', 'type', 'eventType',
+  'attachments',
+  'requestHeader',
+  'requestBody',
+  'responseHeader',
+  'responseBody',
+  'latencies',
+  'meta',
+  'typeURI',
+  'type',
+  'eventType',
 ] as const;
 
 /** auditline's own fields: recomputed on every ingest, never taken from the input. */

@@ -3,8 +3,22 @@ import type { ActivityTrackerEvent, AuditlineMeta } from '../../model/event.js';
 import type { FormatContext, FormatResult } from '../format.js';
 import { parseEventTime } from './event-time.js';
 import {
-  booleanOf, canonicalActionOf, correlationIdOf, dataObjectOf, DERIVED_FIELDS, initiatorOf, LEGACY_FIELDS,
-  legacyResponseData, logSourceCrnOf, lowerOf, outcomeOf, reasonCodeOf, reasonOf, serviceOfCRN, str, targetOf,
+  booleanOf,
+  canonicalActionOf,
+  correlationIdOf,
+  dataObjectOf,
+  DERIVED_FIELDS,
+  initiatorOf,
+  LEGACY_FIELDS,
+  legacyResponseData,
+  logSourceCrnOf,
+  lowerOf,
+  outcomeOf,
+  reasonCodeOf,
+  reasonOf,
+  serviceOfCRN,
+  str,
+  targetOf,
 } from './fields.js';
 import { isPlainObject } from './unwrap.js';
 
@@ -12,9 +26,25 @@ import { isPlainObject } from './unwrap.js';
 export const NO_PIPELINE = 'none';
 
 const KNOWN_FIELDS = new Set<string>([
-  'id', 'eventTime', 'action', 'legacyAction', 'outcome', 'message', 'severity', 'dataEvent', 'saveServiceCopy',
-  'logSourceCRN', 'correlationId', 'initiator', 'target', 'observer', 'reason', 'requestData', 'responseData',
-  ...LEGACY_FIELDS, ...DERIVED_FIELDS,
+  'id',
+  'eventTime',
+  'action',
+  'legacyAction',
+  'outcome',
+  'message',
+  'severity',
+  'dataEvent',
+  'saveServiceCopy',
+  'logSourceCRN',
+  'correlationId',
+  'initiator',
+  'target',
+  'observer',
+  'reason',
+  'requestData',
+  'responseData',
+  ...LEGACY_FIELDS,
+  ...DERIVED_FIELDS,
 ]);
 
 const invalid = (reason: string): FormatResult => ({ kind: 'reject', code: 'invalid_event', reason });

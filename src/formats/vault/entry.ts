@@ -37,7 +37,8 @@ const SUCCESS_STATUS = 200;
 export const VAULT_REQUEST_JOINED = 'vault request (joined with its response)';
 export const VAULT_NON_API_OPERATION = 'vault non-API operation (help, renew, revoke, rollback, lookahead)';
 
-export type VaultFacts = { kind: 'facts'; facts: HttpRequestFacts; vault: Record<string, unknown> } | { kind: 'filtered'; reason: string } | { kind: 'reject'; reason: string };
+export type VaultFacts =
+  { kind: 'facts'; facts: HttpRequestFacts; vault: Record<string, unknown> } | { kind: 'filtered'; reason: string } | { kind: 'reject'; reason: string };
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 

@@ -35,7 +35,16 @@ const LICENSE = { status: 'active', type: 'basic', mode: 'basic', uid: 'auditlin
 
 function health(ctx: AppContext): Reply {
   const status = ctx.state.storeFailing ? 'red' : 'green';
-  return json(200, { cluster_name: ctx.cluster.name, status, timed_out: false, number_of_nodes: 1, number_of_data_nodes: 1, active_shards: 1, active_primary_shards: 1, unassigned_shards: 0 });
+  return json(200, {
+    cluster_name: ctx.cluster.name,
+    status,
+    timed_out: false,
+    number_of_nodes: 1,
+    number_of_data_nodes: 1,
+    active_shards: 1,
+    active_primary_shards: 1,
+    unassigned_shards: 0,
+  });
 }
 
 /** 200 with an empty object: a HEAD or GET reads as "exists", a PUT as done. */
@@ -74,7 +83,15 @@ async function ingestRecords(ctx: AppContext, name: string, records: string[], r
   return result;
 }
 
-const SETUP_PATHS = ['/_index_template/:name', '/_component_template/:name', '/_ilm/policy/:name', '/_data_stream/:name', '/_template/:name', '/_alias/:name', '/_ingest/pipeline/:name'];
+const SETUP_PATHS = [
+  '/_index_template/:name',
+  '/_component_template/:name',
+  '/_ilm/policy/:name',
+  '/_data_stream/:name',
+  '/_template/:name',
+  '/_alias/:name',
+  '/_ingest/pipeline/:name',
+];
 
 export const esCompatRoutes: readonly RouteDef[] = [
   { methods: ['GET', 'HEAD'], path: '/', handler: (_i, ctx) => info(ctx) },
@@ -82,7 +99,11 @@ export const esCompatRoutes: readonly RouteDef[] = [
   { methods: ['GET'], path: '/_xpack', handler: () => json(200, { build: {}, features: {}, license: LICENSE }) },
   { methods: ['GET'], path: '/_cluster/health', handler: (_i, ctx) => health(ctx) },
   { methods: ['GET'], path: '/_cluster/health/:index', handler: (_i, ctx) => health(ctx) },
-  { methods: ['GET'], path: '/_cat/health', handler: (_i, ctx) => json(200, [{ cluster: ctx.cluster.name, status: ctx.state.storeFailing ? 'red' : 'green' }]) },
+  {
+    methods: ['GET'],
+    path: '/_cat/health',
+    handler: (_i, ctx) => json(200, [{ cluster: ctx.cluster.name, status: ctx.state.storeFailing ? 'red' : 'green' }]),
+  },
   { methods: ['POST', 'PUT'], path: '/_bulk', handler: bulk },
   { methods: ['POST', 'PUT'], path: '/:index/_bulk', handler: bulk },
   { methods: ['POST'], path: '/:index/_doc', handler: singleDocument },

@@ -27,7 +27,10 @@ async function events({ query }: RouteInput, ctx: AppContext): Promise<Reply> {
     untilMs: optionalInstant(one.until, 'until', now),
     after: one.after === undefined ? undefined : decodeCursor(one.after),
   };
-  const encode = (oneOf(one.profile, 'profile', PROFILES) ?? 'activity-tracker') === 'cadf' ? (row: string) => JSON.stringify(toCadf(JSON.parse(row) as ActivityTrackerEvent)) : (row: string) => row;
+  const encode =
+    (oneOf(one.profile, 'profile', PROFILES) ?? 'activity-tracker') === 'cadf'
+      ? (row: string) => JSON.stringify(toCadf(JSON.parse(row) as ActivityTrackerEvent))
+      : (row: string) => row;
   const limit = optionalCount(one.limit, 'limit', MAX_EVENTS_PAGE);
   const reader = await openStoreReader(await openReadConnection(ctx));
   if (limit === undefined) return { status: 200, body: '', contentType: NDJSON, stream: streamAll(reader, filter, encode) };
@@ -48,7 +51,12 @@ async function* streamAll(reader: StoreReader, filter: EventFilter, encode: (row
 }
 
 /** Up to `limit` events, and a cursor when one more exists. */
-async function page(reader: StoreReader, filter: EventFilter, limit: number, encode: (row: string) => string): Promise<{ lines: string[]; next: string | undefined }> {
+async function page(
+  reader: StoreReader,
+  filter: EventFilter,
+  limit: number,
+  encode: (row: string) => string,
+): Promise<{ lines: string[]; next: string | undefined }> {
   const lines: string[] = [];
   let last: EventPosition | undefined;
   for await (const rows of reader.positionedEvents(filter)) {
@@ -69,7 +77,8 @@ export function encodeCursor(p: EventPosition): string {
 function decodeCursor(text: string): EventPosition {
   try {
     const [location, time, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
-    if (typeof location === 'string' && typeof time === 'string' && /^-?\d+$/.test(time) && typeof id === 'string') return { location, timeMicros: BigInt(time), id };
+    if (typeof location === 'string' && typeof time === 'string' && /^-?\d+$/.test(time) && typeof id === 'string')
+      return { location, timeMicros: BigInt(time), id };
   } catch {
     // falls through to the same answer as a well-formed but wrong cursor
   }

@@ -19,7 +19,10 @@ const running = new WeakMap<QuerySource, Promise<unknown>>();
 
 function serially<T>(source: QuerySource, task: () => Promise<T>): Promise<T> {
   const next = (running.get(source) ?? Promise.resolve()).then(task, task);
-  running.set(source, next.catch(() => undefined));
+  running.set(
+    source,
+    next.catch(() => undefined),
+  );
   return next;
 }
 

@@ -21,17 +21,30 @@ const ARRAY_TYPES = new Set(['application/json']);
 async function ingest({ req, query }: RouteInput, ctx: AppContext): Promise<Reply> {
   if (query.has('pipeline')) {
     // The transform is built once for the server's pipelines; a per-request choice would need an engine per pipeline.
-    throw new HttpError(400, 'illegal_argument_exception', 'the pipeline is chosen per line by host, or for the whole server with --pipeline; ?pipeline= is not supported');
+    throw new HttpError(
+      400,
+      'illegal_argument_exception',
+      'the pipeline is chosen per line by host, or for the whole server with --pipeline; ?pipeline= is not supported',
+    );
   }
   const started = performance.now();
   const body = await readBody(req, ctx.limits.maxBodyBytes);
   const name = ctx.sourceName(ROUTE);
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const batches = ARRAY_TYPES.has(mediaType) && startsWithBracket(body) ? await arrayBatches(name, body, ctx) : lineChunks(name, body, ctx);
-  ctx.metrics.linesReceived(ROUTE, batches.reduce((n, b) => n + linesIn(b), 0));
+  ctx.metrics.linesReceived(
+    ROUTE,
+    batches.reduce((n, b) => n + linesIn(b), 0),
+  );
   const result = await submit(ctx.engine, name, batches, { retryAfterSeconds: ctx.limits.retryAfterSeconds, state: ctx.state });
   ctx.metrics.acknowledged(ROUTE, result, (performance.now() - started) / 1000);
-  return json(200, { ...countsOf(result), deadLetteredBy: result.deadLetteredBy, filteredBy: result.filteredBy, byLocation: result.byLocation, byAction: result.byAction });
+  return json(200, {
+    ...countsOf(result),
+    deadLetteredBy: result.deadLetteredBy,
+    filteredBy: result.filteredBy,
+    byLocation: result.byLocation,
+    byAction: result.byAction,
+  });
 }
 
 function startsWithBracket(body: Buffer): boolean {

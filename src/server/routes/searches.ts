@@ -12,7 +12,12 @@ import { badRequest, jsonObject, oneOf, optionalCount, optionalInstant, stringMe
 import { openReadConnection } from './query-store.js';
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'csv', 'ndjson'];
-export const CONTENT_TYPES: Record<OutputFormat, string> = { table: 'text/plain; charset=utf-8', json: 'application/json', csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson' };
+export const CONTENT_TYPES: Record<OutputFormat, string> = {
+  table: 'text/plain; charset=utf-8',
+  json: 'application/json',
+  csv: 'text/csv; charset=utf-8',
+  ndjson: 'application/x-ndjson',
+};
 /** Events a search returns unless told otherwise (the CLI's default). */
 const DEFAULT_LIMIT = 10_000;
 /** Results are held whole in the server's memory, which the ingest shares. */
@@ -72,7 +77,8 @@ async function run({ req, params }: RouteInput, ctx: AppContext): Promise<Reply>
     store.close();
   }
   if (format === undefined) {
-    const rows = result.kind === 'events' ? { events: result.events, count: result.events.length } : { findings: result.findings, count: result.findings.length };
+    const rows =
+      result.kind === 'events' ? { events: result.events, count: result.events.length } : { findings: result.findings, count: result.findings.length };
     return json(200, { search: def.id, name: search.name, kind: result.kind, ...rows });
   }
   return { status: 200, body: formatRun(result, def, format), contentType: CONTENT_TYPES[format] };

@@ -26,18 +26,21 @@ function createDigestTableSql(table: string): string {
 }
 
 async function insertDigest(conn: DuckDBConnection, d: Digest): Promise<void> {
-  await conn.run(`INSERT INTO "${digestTableOf(d.location)}" VALUES ($seq, $kind, $committedAt, $events, $columns, $previous, $entries, $digest, $signature, $keyId)`, {
-    seq: BigInt(d.seq),
-    kind: d.kind,
-    committedAt: d.committedAt,
-    events: BigInt(d.events),
-    columns: d.columns,
-    previous: d.previous,
-    entries: d.entries,
-    digest: d.digest,
-    signature: d.signature,
-    keyId: d.keyId,
-  });
+  await conn.run(
+    `INSERT INTO "${digestTableOf(d.location)}" VALUES ($seq, $kind, $committedAt, $events, $columns, $previous, $entries, $digest, $signature, $keyId)`,
+    {
+      seq: BigInt(d.seq),
+      kind: d.kind,
+      committedAt: d.committedAt,
+      events: BigInt(d.events),
+      columns: d.columns,
+      previous: d.previous,
+      entries: d.entries,
+      digest: d.digest,
+      signature: d.signature,
+      keyId: d.keyId,
+    },
+  );
 }
 
 async function headOf(conn: DuckDBConnection, location: string): Promise<{ seq: number; digest: string } | undefined> {

@@ -44,7 +44,9 @@ export async function openStoreReader(source: string | DuckDBConnection): Promis
   async function* positionedEvents(filter: EventFilter): AsyncGenerator<PositionedEvent[]> {
     const all = await locations();
     const after = filter.after;
-    const chosen = all.filter((l) => (filter.location === undefined || l === filter.location) && (after === undefined || tableOf(l) >= tableOf(after.location)));
+    const chosen = all.filter(
+      (l) => (filter.location === undefined || l === filter.location) && (after === undefined || tableOf(l) >= tableOf(after.location)),
+    );
     for (const location of chosen) {
       const where: string[] = [];
       const params: Record<string, number | bigint | string> = {};
@@ -87,7 +89,10 @@ async function openReadOnly(path: string): Promise<{ conn: DuckDBConnection; clo
   try {
     instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
   } catch (cause) {
-    throw storeLockedError(cause, path, 'AL_SOURCE_IO') ?? new AuditlineError('AL_SOURCE_IO', `cannot open the store read-only: ${(cause as Error).message}`, { file: path }, { cause });
+    throw (
+      storeLockedError(cause, path, 'AL_SOURCE_IO') ??
+      new AuditlineError('AL_SOURCE_IO', `cannot open the store read-only: ${(cause as Error).message}`, { file: path }, { cause })
+    );
   }
   const conn = await instance.connect();
   return {

@@ -63,7 +63,11 @@ export const DEFAULT_TUNING: DuckDbTuning = { rowGroupRows: 2048, threads: 1, ch
  * straight to the table is 20-25% faster than a staging table moved by INSERT … SELECT
  * (docs/decisions/2026-11-duckdb-loading.md). Stores created with the key still work.
  */
-export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning> = {}, opts: { digests?: boolean; signer?: DigestSigner | undefined } = {}): Promise<DuckDbSink> {
+export async function openDuckDbSink(
+  path: string,
+  tuning: Partial<DuckDbTuning> = {},
+  opts: { digests?: boolean; signer?: DigestSigner | undefined } = {},
+): Promise<DuckDbSink> {
   const t: DuckDbTuning = { ...DEFAULT_TUNING, ...tuning };
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let instance: DuckDBInstance;
@@ -88,7 +92,10 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
     // 200k lines with two workers, so a store is sealed only on request; a sealed store stays sealed.
     digests = opts.digests || (await keepsDigests(conn)) ? await openDigestLog(conn, opts.signer) : NO_DIGESTS;
   } catch (cause) {
-    throw storeLockedError(cause, path, 'AL_SINK_IO') ?? new SinkError(`cannot open DuckDB store "${path}": ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
+    throw (
+      storeLockedError(cause, path, 'AL_SINK_IO') ??
+      new SinkError(`cannot open DuckDB store "${path}": ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause })
+    );
   }
   const knownTables = new Set<string>();
 
@@ -116,7 +123,9 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
     const range = `FROM "${table}" WHERE event_time BETWEEN make_timestamptz(${micros(lo)}) AND make_timestamptz(${micros(hi)})`;
     const [[inRange]] = (await conn.runAndReadAll(`SELECT count(*) ${range}`)).getRows() as [[bigint]];
     if (inRange > 0n) {
-      const known = await conn.runAndReadAll(`SELECT id ${range} AND id IN (SELECT unnest(from_json($ids, '["VARCHAR"]')))`, { ids: JSON.stringify([...batch.keys()]) });
+      const known = await conn.runAndReadAll(`SELECT id ${range} AND id IN (SELECT unnest(from_json($ids, '["VARCHAR"]')))`, {
+        ids: JSON.stringify([...batch.keys()]),
+      });
       for (const [id] of known.getRows()) {
         const item = batch.get(String(id));
         if (!item) continue;
@@ -131,7 +140,10 @@ export async function openDuckDbSink(path: string, tuning: Partial<DuckDbTuning>
     } finally {
       appender.closeSync(); // flushes: the rows join this transaction
     }
-    await digests.record(location, [...batch.values()].map((item) => item.event));
+    await digests.record(
+      location,
+      [...batch.values()].map((item) => item.event),
+    );
     for (const { index } of batch.values()) outcomes[index] = COMMITTED;
   }
 

@@ -55,7 +55,9 @@ export async function verifyStore(path: string, opts: VerifyOptions = {}): Promi
     const { locations } = await listChains(store.conn);
     const reports: LocationReport[] = [];
     const chosen = opts.location === undefined ? locations : locations.filter((l) => l.location === opts.location);
-    const exportedOnly = [...(opts.exported?.keys() ?? [])].filter((l) => !locations.some((x) => x.location === l) && (opts.location === undefined || l === opts.location));
+    const exportedOnly = [...(opts.exported?.keys() ?? [])].filter(
+      (l) => !locations.some((x) => x.location === l) && (opts.location === undefined || l === opts.location),
+    );
     for (const l of [...chosen, ...exportedOnly.map((location) => ({ location, hasEvents: false, hasDigests: false }))]) {
       reports.push(await verifyLocation(store.conn, l, opts));
     }
@@ -65,7 +67,11 @@ export async function verifyStore(path: string, opts: VerifyOptions = {}): Promi
   }
 }
 
-async function verifyLocation(conn: DuckDBConnection, l: { location: string; hasEvents: boolean; hasDigests: boolean }, opts: VerifyOptions): Promise<LocationReport> {
+async function verifyLocation(
+  conn: DuckDBConnection,
+  l: { location: string; hasEvents: boolean; hasDigests: boolean },
+  opts: VerifyOptions,
+): Promise<LocationReport> {
   const { location } = l;
   const findings: Finding[] = [];
   const report = (f: Finding) => findings.push(f);
@@ -79,7 +85,12 @@ async function verifyLocation(conn: DuckDBConnection, l: { location: string; has
         seen.add(d.seq);
         const x = exported?.get(d.seq);
         if (x && x.digest !== d.digest) {
-          report({ kind: 'export_digest_differs', location, seq: d.seq, detail: `digest ${d.seq} differs from the exported one: the store's chain was rewritten` });
+          report({
+            kind: 'export_digest_differs',
+            location,
+            seq: d.seq,
+            detail: `digest ${d.seq} differs from the exported one: the store's chain was rewritten`,
+          });
           if (x.hasEntries) differing.push(d.seq);
         }
       })
@@ -94,7 +105,8 @@ async function verifyLocation(conn: DuckDBConnection, l: { location: string; has
     report({ kind: 'no_digests', location, detail: `${rows} events and no digests` });
     return { location, status: rows === 0 ? 'intact' : 'no_digests', rows, chain, findings: rows === 0 ? [] : findings };
   }
-  if (l.hasDigests && !l.hasEvents && chain.events > 0) report({ kind: 'events_table_missing', location, detail: `the digests list ${chain.events} events; their table is gone` });
+  if (l.hasDigests && !l.hasEvents && chain.events > 0)
+    report({ kind: 'events_table_missing', location, detail: `the digests list ${chain.events} events; their table is gone` });
   const unknown = [...columnSets].filter((c) => !hashable(c));
   for (const c of unknown) report({ kind: 'digest_columns_unknown', location, detail: `digests hash columns this version does not know: ${c}` });
   if (l.hasEvents && l.hasDigests && unknown.length === 0) {
@@ -119,7 +131,14 @@ function hashable(columns: string): boolean {
 /** Names the events a rewritten digest dropped, added or changed, relative to the exported one. */
 async function diffAgainstExport(conn: DuckDBConnection, location: string, x: Digest, report: (f: Finding) => void): Promise<void> {
   const r = await conn.runAndReadAll(`SELECT entries FROM "${digestTableOf(location)}" WHERE seq = $seq`, { seq: BigInt(x.seq) });
-  const inStore = new Map(parseEntries(r.getRows().map(([e]) => String(e)).join('')).map((p) => [p.id, p.hash]));
+  const inStore = new Map(
+    parseEntries(
+      r
+        .getRows()
+        .map(([e]) => String(e))
+        .join(''),
+    ).map((p) => [p.id, p.hash]),
+  );
   const detail = (what: string, id: string) => `${what}: ${id} (per exported digest ${x.seq})`;
   for (const { id, hash } of parseEntries(x.entries)) {
     const h = inStore.get(id);

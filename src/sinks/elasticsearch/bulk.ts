@@ -64,7 +64,9 @@ interface ItemError {
 }
 
 function reasonOf(error: ItemError | undefined, status: number): string {
-  const parts = [error?.reason, error?.caused_by?.reason ? `caused by ${error.caused_by.type ?? 'error'}: ${error.caused_by.reason}` : undefined].filter(Boolean);
+  const parts = [error?.reason, error?.caused_by?.reason ? `caused by ${error.caused_by.type ?? 'error'}: ${error.caused_by.reason}` : undefined].filter(
+    Boolean,
+  );
   const text = parts.length > 0 ? parts.join('; ') : `HTTP ${status}`;
   return text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
 }
@@ -113,7 +115,11 @@ export function requestFailure(error: unknown): RequestFailure {
     return { reason: `${error.name}: ${clip(error.message)}`, retriable: true, inDoubt: true };
   }
   // A malformed answer, a product check that failed, a body that cannot be serialised: sending again would not help.
-  return { reason: `${(error as Error).name ?? 'Error'}: ${clip((error as Error).message ?? String(error))}`, retriable: false, inDoubt: error instanceof errors.DeserializationError };
+  return {
+    reason: `${(error as Error).name ?? 'Error'}: ${clip((error as Error).message ?? String(error))}`,
+    retriable: false,
+    inDoubt: error instanceof errors.DeserializationError,
+  };
 }
 
 function clip(text: string): string {

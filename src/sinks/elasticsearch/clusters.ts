@@ -38,13 +38,23 @@ export interface Clusters {
  * Request bodies are gzipped (`compression`): event JSON compresses ~8-10 times.
  */
 export function clientOptions(cluster: ClusterConfig, requestTimeoutMs: number): ClientOptions {
-  const auth = cluster.auth === undefined ? undefined : 'apiKey' in cluster.auth ? { apiKey: cluster.auth.apiKey.reveal() } : { username: cluster.auth.username, password: cluster.auth.password.reveal() };
+  const auth =
+    cluster.auth === undefined
+      ? undefined
+      : 'apiKey' in cluster.auth
+        ? { apiKey: cluster.auth.apiKey.reveal() }
+        : { username: cluster.auth.username, password: cluster.auth.password.reveal() };
   let ca: Buffer | undefined;
   if (cluster.caFile) {
     try {
       ca = readFileSync(cluster.caFile);
     } catch (cause) {
-      throw new AuditlineError('AL_CONFIG_NOT_FOUND', `cluster "${cluster.name}": cannot read caFile: ${(cause as Error).message}`, { file: cluster.caFile }, { cause });
+      throw new AuditlineError(
+        'AL_CONFIG_NOT_FOUND',
+        `cluster "${cluster.name}": cannot read caFile: ${(cause as Error).message}`,
+        { file: cluster.caFile },
+        { cause },
+      );
     }
   }
   return {

@@ -165,15 +165,21 @@ export function parseElasticsearchConfig(text: string, file: string, env: NodeJS
     const at = `/clusters/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
     const url = parseUrl(c.url) ?? fail(`"${c.url}" is not a URL`, at, 'url');
     if (url.username || url.password) fail('put credentials under apiKey or username/password, not in the URL', at, 'url');
-    if (c.apiKey !== undefined && (c.username !== undefined || c.password !== undefined)) fail('give either apiKey or username/password, not both', at, 'apiKey');
-    if ((c.username === undefined) !== (c.password === undefined)) fail('username and password go together', at, c.username === undefined ? 'password' : 'username');
+    if (c.apiKey !== undefined && (c.username !== undefined || c.password !== undefined))
+      fail('give either apiKey or username/password, not both', at, 'apiKey');
+    if ((c.username === undefined) !== (c.password === undefined))
+      fail('username and password go together', at, c.username === undefined ? 'password' : 'username');
     const reveal = (v: SecretValue, key: string): Secret => {
       if (typeof v === 'string') return new Secret(v);
       const found = env[v.env];
       return found ? new Secret(found) : fail(`environment variable ${v.env} is not set`, at, key);
     };
     const auth: ClusterAuth | undefined =
-      c.apiKey !== undefined ? { apiKey: reveal(c.apiKey, 'apiKey') } : c.username !== undefined ? { username: c.username, password: reveal(c.password!, 'password') } : undefined;
+      c.apiKey !== undefined
+        ? { apiKey: reveal(c.apiKey, 'apiKey') }
+        : c.username !== undefined
+          ? { username: c.username, password: reveal(c.password!, 'password') }
+          : undefined;
     c.locations.forEach((location, i) => {
       const other = owner.get(location);
       // Data residency: a location on two clusters would leave the choice to chance.
@@ -228,10 +234,17 @@ function shapeError(errors: ErrorObject[], file: string, lineOf: (pointer: strin
   const described = useful.map((e) => {
     const unknownKey = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : undefined;
     const badName = e.keyword === 'propertyNames' ? String(e.params.propertyName) : undefined;
-    const what = unknownKey ? `unknown key "${unknownKey}"` : badName ? `invalid cluster name "${badName}"` : `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`;
+    const what = unknownKey
+      ? `unknown key "${unknownKey}"`
+      : badName
+        ? `invalid cluster name "${badName}"`
+        : `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`;
     return { line: lineOf(e.instancePath, unknownKey ?? badName), missing: e.keyword === 'required', text: what };
   });
   described.sort((a, b) => Number(a.missing) - Number(b.missing) || (a.line ?? 0) - (b.line ?? 0));
   const [first, ...rest] = described;
-  return new ConfigError(`${first?.text ?? 'invalid Elasticsearch configuration'}${rest.map((d) => `\n  line ${d.line ?? '?'}: ${d.text}`).join('')}`, { file, line: first?.line });
+  return new ConfigError(`${first?.text ?? 'invalid Elasticsearch configuration'}${rest.map((d) => `\n  line ${d.line ?? '?'}: ${d.text}`).join('')}`, {
+    file,
+    line: first?.line,
+  });
 }

@@ -116,7 +116,11 @@ export function openEventSearch(config: ElasticsearchConfig, opts: EventSearchOp
     return found.sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
   };
 
-  const send = async (cluster: Cluster, streams: readonly string[], body: Record<string, unknown>): Promise<estypes.SearchResponse<Record<string, unknown>>> => {
+  const send = async (
+    cluster: Cluster,
+    streams: readonly string[],
+    body: Record<string, unknown>,
+  ): Promise<estypes.SearchResponse<Record<string, unknown>>> => {
     const request = { ...body, index: streams.join(','), ignore_unavailable: true, allow_no_indices: true } as estypes.SearchRequest;
     try {
       return (await cluster.queue.add(() => cluster.client.search<Record<string, unknown>>(request)))!;
@@ -144,7 +148,13 @@ export function openEventSearch(config: ElasticsearchConfig, opts: EventSearchOp
       got = next.hits.hits.length;
       hits.push(...next.hits.hits.map(hitOf));
     }
-    return { cluster: cluster.name, locations: located.map((l) => l.location), hits, total: totalOf(first.hits.total), aggregations: first.aggregations as Record<string, unknown> | undefined };
+    return {
+      cluster: cluster.name,
+      locations: located.map((l) => l.location),
+      hits,
+      total: totalOf(first.hits.total),
+      aggregations: first.aggregations as Record<string, unknown> | undefined,
+    };
   };
 
   return {
@@ -158,7 +168,13 @@ export function openEventSearch(config: ElasticsearchConfig, opts: EventSearchOp
       for (const { cluster, stream } of await locations(filter.location)) {
         let after: estypes.SortResults | undefined;
         for (;;) {
-          const r = await send(cluster, [stream], { query: timeFilter(filter), sort: TIME_ID_SORT, size: exportPage, track_total_hits: false, ...(after ? { search_after: after } : {}) });
+          const r = await send(cluster, [stream], {
+            query: timeFilter(filter),
+            sort: TIME_ID_SORT,
+            size: exportPage,
+            track_total_hits: false,
+            ...(after ? { search_after: after } : {}),
+          });
           const page = r.hits.hits;
           // `_source` is the event JSON the loader sent, as parsed by the client: serialising it again gives the same text.
           if (page.length > 0) yield page.map((h) => JSON.stringify(h._source));

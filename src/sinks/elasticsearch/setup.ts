@@ -36,7 +36,12 @@ function isNotFound(e: unknown): boolean {
 /** Turns a client failure into our error, naming the cluster and the request; the message carries no credentials. */
 export function requestError(cluster: Cluster, what: string, e: unknown): AuditlineError {
   const status = e instanceof errors.ResponseError ? ` (HTTP ${e.statusCode ?? '?'})` : '';
-  return new AuditlineError('AL_ES_REQUEST', `cluster "${cluster.name}" (${cluster.config.url}): ${what} failed${status}: ${(e as Error).message}`, { cluster: cluster.name }, { cause: e });
+  return new AuditlineError(
+    'AL_ES_REQUEST',
+    `cluster "${cluster.name}" (${cluster.config.url}): ${what} failed${status}: ${(e as Error).message}`,
+    { cluster: cluster.name },
+    { cause: e },
+  );
 }
 
 async function attempt<T>(cluster: Cluster, what: string, run: () => Promise<T>): Promise<T | undefined> {
@@ -75,19 +80,24 @@ export async function setupCluster(cluster: Cluster, ilm: IlmOptions, locations:
 
   const ilmStatus = statusOf(await installedIlm(cluster), fingerprintOf(bodies.ilmPolicy.policy));
   if (ilmStatus !== 'unchanged') {
-    await attempt(cluster, `PUT _ilm/policy/${ILM_POLICY}`, () => cluster.client.ilm.putLifecycle({ name: ILM_POLICY, policy: bodies.ilmPolicy.policy as never }));
+    await attempt(cluster, `PUT _ilm/policy/${ILM_POLICY}`, () =>
+      cluster.client.ilm.putLifecycle({ name: ILM_POLICY, policy: bodies.ilmPolicy.policy as never }),
+    );
   }
   note('ilm_policy', ILM_POLICY, ilmStatus);
 
   for (const [name, body] of Object.entries(bodies.componentTemplates)) {
     const status = statusOf(await installedComponent(cluster, name), fingerprintOf(body));
-    if (status !== 'unchanged') await attempt(cluster, `PUT _component_template/${name}`, () => cluster.client.cluster.putComponentTemplate({ name, ...(body as object) } as never));
+    if (status !== 'unchanged')
+      await attempt(cluster, `PUT _component_template/${name}`, () => cluster.client.cluster.putComponentTemplate({ name, ...(body as object) } as never));
     note('component_template', name, status);
   }
 
   const templateStatus = statusOf(await installedIndexTemplate(cluster), fingerprintOf(bodies.indexTemplate));
   if (templateStatus !== 'unchanged') {
-    await attempt(cluster, `PUT _index_template/${INDEX_TEMPLATE}`, () => cluster.client.indices.putIndexTemplate({ name: INDEX_TEMPLATE, ...(bodies.indexTemplate as object) } as never));
+    await attempt(cluster, `PUT _index_template/${INDEX_TEMPLATE}`, () =>
+      cluster.client.indices.putIndexTemplate({ name: INDEX_TEMPLATE, ...(bodies.indexTemplate as object) } as never),
+    );
   }
   note('index_template', INDEX_TEMPLATE, templateStatus);
 

@@ -30,7 +30,10 @@ export function buildRequestEvent(c: Classified, ids: LineIds, ctx: BuildContext
   const target = c.entry.target;
   const resourceId = target?.idParam ? facts.params[target.idParam] : undefined;
   const logSourceCRN = instanceCRN(config.service, facts.location, facts.account, facts.instance);
-  const targetId = target?.resourceType && resourceId ? resourceCRN(config.service, facts.location, facts.account, facts.instance, target.resourceType, resourceId) : logSourceCRN;
+  const targetId =
+    target?.resourceType && resourceId
+      ? resourceCRN(config.service, facts.location, facts.account, facts.instance, target.resourceType, resourceId)
+      : logSourceCRN;
   const targetName = resourceId ?? facts.instance;
   const objectType = actionPart(action, 1);
   const verb = actionPart(action, 2);

@@ -14,9 +14,7 @@ export interface Classified {
 }
 
 export type ClassifyResult =
-  | Classified
-  | { kind: 'filtered'; reason: string }
-  | { kind: 'reject'; code: 'no_pipeline' | 'unclassified' | 'missing_field'; reason: string };
+  Classified | { kind: 'filtered'; reason: string } | { kind: 'reject'; code: 'no_pipeline' | 'unclassified' | 'missing_field'; reason: string };
 
 const EMPTY_QUERY = new URLSearchParams();
 

@@ -97,7 +97,10 @@ class RouterBuilder {
       const [param, value] = query.split('=', 2) as [string, string];
       slot.store.byQuery ??= { param, values: new Map() };
       if (slot.store.byQuery.param !== param) {
-        throw new ConfigError(`route "${routeKey}" selects on ?${param}= but ${id} already selects on ?${slot.store.byQuery.param}=`, { file: this.file, line });
+        throw new ConfigError(`route "${routeKey}" selects on ?${param}= but ${id} already selects on ?${slot.store.byQuery.param}=`, {
+          file: this.file,
+          line,
+        });
       }
       if (slot.store.byQuery.values.has(value)) throw new ConfigError(`route "${routeKey}" is declared twice`, { file: this.file, line });
       slot.store.byQuery.values.set(value, entry);

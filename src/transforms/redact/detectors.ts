@@ -6,13 +6,7 @@ import type { FieldRules } from './field-rules.js';
 import { isInertIdentifier } from './identifiers.js';
 import { isFingerprint, type RedactContext } from './marks.js';
 import { redactFlagValues, redactNamedValues } from './pairs.js';
-import {
-  redactAuthSchemeCredentials,
-  redactAwsAccessKeyIds,
-  redactJwts,
-  redactPemPrivateKeys,
-  redactUrlCredentials,
-} from './patterns.js';
+import { redactAuthSchemeCredentials, redactAwsAccessKeyIds, redactJwts, redactPemPrivateKeys, redactUrlCredentials } from './patterns.js';
 
 /** Prefilter bits: which literal a string contains. */
 const HAS_DOUBLE_DASH = 1; // `-----BEGIN`, `--flag`

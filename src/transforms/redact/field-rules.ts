@@ -42,17 +42,54 @@ export const GENERIC_FIELD_LABEL = 'field';
  */
 export const SECRET_FIELD_NAMES: readonly string[] = [
   // HTTP
-  'authorization', 'proxy-authorization', 'x-api-key', 'x-auth-token', 'cookie', 'set-cookie',
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'x-auth-token',
+  'cookie',
+  'set-cookie',
   // credentials
-  'password', 'passwd', 'passphrase', 'secret', 'api_key', 'iam_apikey', 'token', 'access_token',
-  'refresh_token', 'id_token', 'session_token', 'auth_token', 'client_secret', 'private_key',
-  'secret_key', 'secret_access_key', 'aws_secret_access_key', 'credentials', 'secret_data',
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'api_key',
+  'iam_apikey',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'session_token',
+  'auth_token',
+  'client_secret',
+  'private_key',
+  'secret_key',
+  'secret_access_key',
+  'aws_secret_access_key',
+  'credentials',
+  'secret_data',
   // Vault (tokens and accessors, hashed by Vault's own audit devices too)
-  'client_token', 'accessor', 'client_token_accessor', 'wrapped_accessor',
+  'client_token',
+  'accessor',
+  'client_token_accessor',
+  'wrapped_accessor',
   // key material and envelope encryption (Key Protect bodies)
-  'payload', 'plaintext', 'ciphertext', 'rewrapped_ciphertext', 'nonce', 'encrypted_nonce', 'iv',
-  'aad', 'wrapped_dek', 'encrypted_key', 'wrapped_key', 'key_material', 'hmac_key', 'master_key',
-  'encryption_key', 'signing_key',
+  'payload',
+  'plaintext',
+  'ciphertext',
+  'rewrapped_ciphertext',
+  'nonce',
+  'encrypted_nonce',
+  'iv',
+  'aad',
+  'wrapped_dek',
+  'encrypted_key',
+  'wrapped_key',
+  'key_material',
+  'hmac_key',
+  'master_key',
+  'encryption_key',
+  'signing_key',
 ];
 
 /**
@@ -61,7 +98,15 @@ export const SECRET_FIELD_NAMES: readonly string[] = [
  * NOT_SECRET_NAMES. Identifiers end otherwise (`secret_id`, `token_type`, `tokenExpiry`).
  */
 export const SECRET_NAME_SUFFIXES: readonly string[] = [
-  'password', 'passwd', 'passphrase', 'secret', 'apikey', 'token', 'privatekey', 'secretkey', 'credentials',
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'apikey',
+  'token',
+  'privatekey',
+  'secretkey',
+  'credentials',
 ];
 
 /** Names that end like a secret but hold pagination cursors, not credentials. */

@@ -37,7 +37,7 @@ function isNameChar(c: number): boolean {
 /** `a:b:secret:c` (CRN segments), `/path/secret:x`, `user@secret:x`: a colon chain, not a pair. */
 function isColonChain(s: string, nameStart: number): boolean {
   const prev = s.charCodeAt(nameStart - 1);
-  return prev === 58 /* : */ || prev === 47 /* / */ || prev === 64 /* @ */;
+  return prev === 58 /* : */ || prev === 47 /* / */ || prev === 64; /* @ */
 }
 
 /** The name before a separator, as found by `nameBefore`. */

@@ -21,9 +21,23 @@ const QUOTE_ESCAPE_RUNS = new Set([0, 1, 3, 7]);
 /** Characters that end a bare value: space, separators of pairs, quotes, brackets, escapes. */
 function endsWord(c: number): boolean {
   return (
-    c === 32 || c === 9 || c === 10 || c === 13 || c === 38 /* & */ || c === 44 /* , */ || c === 59 /* ; */ ||
-    c === DOUBLE_QUOTE || c === SINGLE_QUOTE || c === 125 /* } */ || c === 93 /* ] */ || c === 41 /* ) */ ||
-    c === 60 /* < */ || c === 62 /* > */ || c === BACKSLASH || c === 124 /* | */ || c === 96 /* ` */
+    c === 32 ||
+    c === 9 ||
+    c === 10 ||
+    c === 13 ||
+    c === 38 /* & */ ||
+    c === 44 /* , */ ||
+    c === 59 /* ; */ ||
+    c === DOUBLE_QUOTE ||
+    c === SINGLE_QUOTE ||
+    c === 125 /* } */ ||
+    c === 93 /* ] */ ||
+    c === 41 /* ) */ ||
+    c === 60 /* < */ ||
+    c === 62 /* > */ ||
+    c === BACKSLASH ||
+    c === 124 /* | */ ||
+    c === 96 /* ` */
   );
 }
 

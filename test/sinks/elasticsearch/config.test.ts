@@ -7,7 +7,18 @@ const parse = (text: string, env: NodeJS.ProcessEnv = {}) => parseElasticsearchC
 
 describe('Elasticsearch configuration', () => {
   it('reads clusters, locations, secrets from the environment, and fills defaults', () => {
-    const c = parse(['clusters:', '  eu:', '    url: https://es-eu:9200/', '    apiKey: { env: KEY }', '    caFile: ca.pem', '    locations: [eu-de, eu-gb]', 'ilm: { deleteAfter: 400d }'].join('\n'), { KEY: 'k-123' });
+    const c = parse(
+      [
+        'clusters:',
+        '  eu:',
+        '    url: https://es-eu:9200/',
+        '    apiKey: { env: KEY }',
+        '    caFile: ca.pem',
+        '    locations: [eu-de, eu-gb]',
+        'ilm: { deleteAfter: 400d }',
+      ].join('\n'),
+      { KEY: 'k-123' },
+    );
     expect(c.clusters).toHaveLength(1);
     expect(c.clusters[0]).toMatchObject({ name: 'eu', url: 'https://es-eu:9200', caFile: 'ca.pem', locations: ['eu-de', 'eu-gb'] });
     expect(c.ilm).toEqual({ maxPrimaryShardSize: '50gb', maxAge: '30d', deleteAfter: '400d' });
@@ -29,10 +40,18 @@ describe('Elasticsearch configuration', () => {
 
   it.each([
     ['an unknown key, with its line', 'clusters:\n  a:\n    url: http://h\n    locations: [us-south]\n    sniff: true\n', /^es\.yaml:5: unknown key "sniff"/],
-    ['a location on two clusters', 'clusters:\n  a: { url: "http://a", locations: [us-south] }\n  b:\n    url: http://b\n    locations:\n      - eu-de\n      - us-south\n', /^es\.yaml:7: location "us-south" is already on cluster "a"/],
+    [
+      'a location on two clusters',
+      'clusters:\n  a: { url: "http://a", locations: [us-south] }\n  b:\n    url: http://b\n    locations:\n      - eu-de\n      - us-south\n',
+      /^es\.yaml:7: location "us-south" is already on cluster "a"/,
+    ],
     ['a location that is not a location name', 'clusters:\n  a:\n    url: http://a\n    locations: [US South]\n', /^es\.yaml:4:/],
     ['credentials in the URL', 'clusters:\n  a:\n    url: http://u:p@a\n    locations: [us-south]\n', /^es\.yaml:3: put credentials under/],
-    ['an unset environment variable', 'clusters:\n  a:\n    url: http://a\n    apiKey: { env: NOPE }\n    locations: [us-south]\n', /^es\.yaml:4: environment variable NOPE is not set/],
+    [
+      'an unset environment variable',
+      'clusters:\n  a:\n    url: http://a\n    apiKey: { env: NOPE }\n    locations: [us-south]\n',
+      /^es\.yaml:4: environment variable NOPE is not set/,
+    ],
     ['a bad retention', 'clusters:\n  a: { url: "http://a", locations: [us-south] }\nilm:\n  deleteAfter: forever\n', /^es\.yaml:4:/],
     ['YAML that does not parse', 'clusters:\n  a: [\n', /^es\.yaml:\d+:\d+: YAML syntax/],
   ])('refuses %s', (_what, text, message) => {
@@ -40,7 +59,10 @@ describe('Elasticsearch configuration', () => {
   });
 
   it('routes a location to the cluster that lists it, else to "*", else nowhere', () => {
-    const clusters = [{ name: 'eu', locations: ['eu-de'] }, { name: 'any', locations: '*' as const }];
+    const clusters = [
+      { name: 'eu', locations: ['eu-de'] },
+      { name: 'any', locations: '*' as const },
+    ];
     expect(clusterFor(clusters, 'eu-de')?.name).toBe('eu');
     expect(clusterFor(clusters, 'us-south')?.name).toBe('any');
     expect(clusterFor([clusters[0]!], 'us-south')).toBeUndefined();

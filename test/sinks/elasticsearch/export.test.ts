@@ -30,7 +30,10 @@ beforeAll(async () => {
   [one, a, b] = await Promise.all([startFakeEs(), startFakeEs(), startFakeEs()]);
   dataDir = mkdtempSync(join(tmpdir(), 'auditline-es-export-'));
   esConfig = join(dataDir, 'es.yaml');
-  writeFileSync(esConfig, ['clusters:', `  west: { url: "${a.url}", locations: [us-south, eu-de, au-syd] }`, `  east: { url: "${b.url}", locations: ["*"] }`, ''].join('\n'));
+  writeFileSync(
+    esConfig,
+    ['clusters:', `  west: { url: "${a.url}", locations: [us-south, eu-de, au-syd] }`, `  east: { url: "${b.url}", locations: ["*"] }`, ''].join('\n'),
+  );
   await runIngest({ paths: [FIXTURES], dataDir, env: TEST_ENV, workers: 0 });
   await runIngest({ paths: [FIXTURES], dataDir, dlq: join(dataDir, 'dl-one.ndjson'), es: one.url, esSetup: true, env: TEST_ENV, workers: 0 });
   await runIngest({ paths: [FIXTURES], dataDir, dlq: join(dataDir, 'dl-two.ndjson'), esConfig, esSetup: true, env: TEST_ENV, workers: 0 });
@@ -66,7 +69,16 @@ describe('export --es against the DuckDB export of the same events', () => {
     const expected: string[] = [];
     for await (const rows of reader.events({})) expected.push(...rows);
     reader.close();
-    const search = openEventSearch({ ...configForUrl(a.url), clusters: [{ name: 'west', url: a.url, locations: ['us-south', 'eu-de', 'au-syd'] }, { name: 'east', url: b.url, locations: '*' }] }, { pageSize: 7 });
+    const search = openEventSearch(
+      {
+        ...configForUrl(a.url),
+        clusters: [
+          { name: 'west', url: a.url, locations: ['us-south', 'eu-de', 'au-syd'] },
+          { name: 'east', url: b.url, locations: '*' },
+        ],
+      },
+      { pageSize: 7 },
+    );
     const got: string[] = [];
     let pages = 0;
     for await (const rows of search.events({})) {

@@ -28,7 +28,9 @@ async function fixtureIds(): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   for (const location of readdirSync(join(dir, 'out'))) {
     for (const file of readdirSync(join(dir, 'out', location))) {
-      for (const line of readFileSync(join(dir, 'out', location, file), 'utf8').split('\n').filter(Boolean)) {
+      for (const line of readFileSync(join(dir, 'out', location, file), 'utf8')
+        .split('\n')
+        .filter(Boolean)) {
         const e = JSON.parse(line) as { id: string; location: string };
         ids.set(e.id, e.location);
       }
@@ -72,7 +74,15 @@ describe('ingest --es-config over two clusters, every failure mode injected', ()
 
     // Already stored before this run, in backing indices that have since rolled over: `create` alone would not see them.
     const kpDlq = join(dir, 'dead-letter-kp.ndjson');
-    const before = await runIngest({ paths: [join(FIXTURES, 'key-protect.ndjson')], dataDir: dir, dlq: kpDlq, esConfig: config, esSetup: true, env: TEST_ENV, workers: 0 });
+    const before = await runIngest({
+      paths: [join(FIXTURES, 'key-protect.ndjson')],
+      dataDir: dir,
+      dlq: kpDlq,
+      esConfig: config,
+      esSetup: true,
+      env: TEST_ENV,
+      workers: 0,
+    });
     const storedBefore = new Set([a, b].flatMap((es) => es.documents().map((d) => d.id)));
     expect(storedBefore.size).toBe(before.eventsIndexed);
     for (const es of [a, b]) for (const stream of es.streams.keys()) es.rollover(stream);
@@ -81,7 +91,14 @@ describe('ingest --es-config over two clusters, every failure mode injected', ()
     for (const es of [a, b]) {
       es.fault({ kind: 'item', status: 429, type: 'es_rejected_execution_exception', match: ({ id }) => lastDigit(id) === '1' });
       es.fault({ kind: 'item', status: 503, type: 'unavailable_shards_exception', match: ({ id }) => lastDigit(id) === '2' });
-      es.fault({ kind: 'item', status: 400, type: 'document_parsing_exception', reason: 'failed to parse field [reason.reasonCode]', match: ({ id }) => lastDigit(id) === '3', perItem: Infinity });
+      es.fault({
+        kind: 'item',
+        status: 400,
+        type: 'document_parsing_exception',
+        reason: 'failed to parse field [reason.reasonCode]',
+        match: ({ id }) => lastDigit(id) === '3',
+        perItem: Infinity,
+      });
       es.fault({ kind: 'request', status: 503, path: /_bulk$/ });
       es.fault({ kind: 'drop', after: false, path: /_bulk$/ });
       es.fault({ kind: 'drop', after: true, path: /_bulk$/ });
@@ -107,9 +124,7 @@ describe('ingest --es-config over two clusters, every failure mode injected', ()
     for (const es of [a, b]) for (const d of es.documents()) expect(d.stream).toBe(streamName(String(d.source.location)));
 
     // The summary's counts are what the clusters hold.
-    const stored = new Map(
-      [a, b].flatMap((es) => es.documents().map((d) => [d.id, String(d.source.location)] as const)),
-    );
+    const stored = new Map([a, b].flatMap((es) => es.documents().map((d) => [d.id, String(d.source.location)] as const)));
     expect(first.eventsIndexed + before.eventsIndexed).toBe(a.stored() + b.stored());
     for (const location of locations) {
       const held = [...stored].filter(([id, l]) => l === location && !storedBefore.has(id)).length;

@@ -45,7 +45,13 @@ describe('the search entry point', () => {
   });
 
   it('answers per cluster with its hits and aggregations, and pages a sorted search past the page size', async () => {
-    const body = { query: { match_all: {} }, size: 500, sort: [{ '@timestamp': { order: 'asc' } }, { id: { order: 'asc' } }], track_total_hits: true, aggs: { l: { terms: { field: 'location', size: 10 } } } };
+    const body = {
+      query: { match_all: {} },
+      size: 500,
+      sort: [{ '@timestamp': { order: 'asc' } }, { id: { order: 'asc' } }],
+      track_total_hits: true,
+      aggs: { l: { terms: { field: 'location', size: 10 } } },
+    };
     const whole = await (async () => {
       const s = open();
       try {
@@ -62,7 +68,9 @@ describe('the search entry point', () => {
       expect(east.hits).toHaveLength(b.stored());
       expect(east.total).toBe(b.stored());
       const counts = (east.aggregations!.l as { buckets: { key: string; doc_count: number }[] }).buckets;
-      expect(Object.fromEntries(counts.map((c) => [c.key, c.doc_count]))).toEqual(Object.fromEntries(Object.entries(b.storedByStream()).map(([s, n]) => [s.slice('logs-auditline.events-'.length).replace(/_/g, '-'), n])));
+      expect(Object.fromEntries(counts.map((c) => [c.key, c.doc_count]))).toEqual(
+        Object.fromEntries(Object.entries(b.storedByStream()).map(([s, n]) => [s.slice('logs-auditline.events-'.length).replace(/_/g, '-'), n])),
+      );
       const searches = b.requests.filter((r) => r.path.endsWith('/_search')).length;
       expect(searches).toBeGreaterThan(b.stored() / 4);
       const one = await paged.search({ location: 'us-south', body: { ...body, size: 6 } });
@@ -76,7 +84,10 @@ describe('the search entry point', () => {
     const search = open();
     try {
       a.fault({ kind: 'request', status: 503, path: /_search$/ });
-      await expect(search.search({ location: 'us-south', body: { query: { match_all: {} } } })).rejects.toMatchObject({ code: 'AL_ES_REQUEST', message: expect.stringContaining('cluster "west"') as unknown });
+      await expect(search.search({ location: 'us-south', body: { query: { match_all: {} } } })).rejects.toMatchObject({
+        code: 'AL_ES_REQUEST',
+        message: expect.stringContaining('cluster "west"') as unknown,
+      });
     } finally {
       await search.close();
     }

@@ -28,7 +28,9 @@ describe('the Elasticsearch sink', () => {
     // What the cluster holds is the event as given, byte for byte.
     const byId = new Map(events.map((e) => [e.id, e.json]));
     for (const d of es.documents()) expect(JSON.stringify(d.source)).toBe(byId.get(d.id));
-    expect(es.requests.filter((r) => r.path.endsWith('_bulk')).every((r) => r.gzip && r.query.refresh === 'false' && r.query.require_data_stream === 'true')).toBe(true);
+    expect(
+      es.requests.filter((r) => r.path.endsWith('_bulk')).every((r) => r.gzip && r.query.refresh === 'false' && r.query.require_data_stream === 'true'),
+    ).toBe(true);
   });
 
   it('answers a 409 as a duplicate when it does not look ids up first', async () => {
@@ -132,8 +134,13 @@ describe('bulk requests and answers', () => {
   it('reads item answers: 2xx stored, 409 duplicate, 429 and 5xx retriable, other errors final', () => {
     expect(itemOutcome({ create: { status: 201 } })).toEqual({ status: 'committed' });
     expect(itemOutcome({ create: { status: 409, error: { type: 'version_conflict_engine_exception' } } })).toEqual({ status: 'duplicate' });
-    expect(itemOutcome({ create: { status: 503, error: { type: 'unavailable_shards_exception', reason: 'r' } } })).toMatchObject({ retriable: true, code: 'unavailable_shards_exception' });
-    expect(itemOutcome({ create: { status: 400, error: { type: 'mapper_parsing_exception', reason: 'bad', caused_by: { type: 'x', reason: 'why' } } } })).toEqual({
+    expect(itemOutcome({ create: { status: 503, error: { type: 'unavailable_shards_exception', reason: 'r' } } })).toMatchObject({
+      retriable: true,
+      code: 'unavailable_shards_exception',
+    });
+    expect(
+      itemOutcome({ create: { status: 400, error: { type: 'mapper_parsing_exception', reason: 'bad', caused_by: { type: 'x', reason: 'why' } } } }),
+    ).toEqual({
       status: 'rejected',
       code: 'mapper_parsing_exception',
       reason: 'bad; caused by x: why',

@@ -55,14 +55,25 @@ describe('Elasticsearch templates from the field table', () => {
 
   it('names the ECS fields as aliases of the fields they stand for', () => {
     const props = documentMapping().properties as Props;
-    const aliases = { 'event.action': 'action', 'event.outcome': 'outcome', 'event.id': 'id', 'user.id': 'initiator.id', 'user.name': 'initiator.name', 'source.ip': 'initiator.host.address', 'cloud.region': 'location', 'trace.id': 'correlationId' };
+    const aliases = {
+      'event.action': 'action',
+      'event.outcome': 'outcome',
+      'event.id': 'id',
+      'user.id': 'initiator.id',
+      'user.name': 'initiator.name',
+      'source.ip': 'initiator.host.address',
+      'cloud.region': 'location',
+      'trace.id': 'correlationId',
+    };
     for (const [ecs, path] of Object.entries(aliases)) expect(lookup(props, ecs), ecs).toEqual({ type: 'alias', path });
   });
 
   it('indexes every field of the golden events, or keeps it under a flattened object', () => {
     const props = documentMapping().properties as Props;
     const leaves = (value: unknown, prefix: string): string[] =>
-      value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k)) : [prefix];
+      value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k))
+        : [prefix];
     const unmapped = new Set<string>();
     for (const file of readdirSync(EXPECTED)) {
       for (const line of readFileSync(join(EXPECTED, file), 'utf8').split('\n').filter(Boolean)) {

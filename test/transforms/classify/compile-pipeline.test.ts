@@ -5,7 +5,10 @@ import { minimal } from '../../config/minimal-pipeline.js';
 
 describe('compiling pipelines', () => {
   it('rejects two routes for the same method and path when compiling', () => {
-    const dup = minimal.replace('      GET /things/:id: demo.things.read', '      GET /things/:id: demo.things.read\n      GET|HEAD /things/:id: demo.things.head');
+    const dup = minimal.replace(
+      '      GET /things/:id: demo.things.read',
+      '      GET /things/:id: demo.things.read\n      GET|HEAD /things/:id: demo.things.head',
+    );
     expect(() => compilePipeline(parsePipeline(dup, 'demo.yaml'))).toThrow(/declared twice/);
   });
 

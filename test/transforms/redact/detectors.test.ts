@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TEXT_DETECTORS } from '../../../src/transforms/redact/detectors.js';
 import { hmacOf, markOf, redactTextWithCounts, testRedactor } from './test-key.js';
 
-const JWT =
-  'eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjUxMDE0In0.eyJpYW1faWQiOiJJQk1pZC0yNzAwMDNHVVNYIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
+const JWT = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjUxMDE0In0.eyJpYW1faWQiOiJJQk1pZC0yNzAwMDNHVVNYIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
 const API_KEY = '0viPHOY7LbLNa9eLftrtHPpTjR8cS-x9hAdlp9IzTBhb';
 const PEM_BODY = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj';
 
@@ -97,7 +96,7 @@ describe('values in text, by how they are written', () => {
     expect(counts).toEqual({ 'kv-secret': 3 });
   });
 
-  it('keeps an IPv6 address whose first group reads as a secret name, and still redacts that name\'s values', () => {
+  it("keeps an IPv6 address whose first group reads as a secret name, and still redacts that name's values", () => {
     // Found by the property test (seed -798824758): `aad` is a secret name and a group of hex digits.
     expect(redactTextWithCounts('{"ref_0":"aad:0:0:0:0:0:0.0.0.0"}').out).toBe('{"ref_0":"aad:0:0:0:0:0:0.0.0.0"}');
     expect(redactTextWithCounts('from aad:1::5 via fe80::1').out).toBe('from aad:1::5 via fe80::1');

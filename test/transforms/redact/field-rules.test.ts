@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createFieldRules,
-  KEY_MATERIAL_FIELD_NAMES,
-  normalizeFieldName,
-  SECRET_FIELD_NAMES,
-} from '../../../src/transforms/redact/field-rules.js';
+import { createFieldRules, KEY_MATERIAL_FIELD_NAMES, normalizeFieldName, SECRET_FIELD_NAMES } from '../../../src/transforms/redact/field-rules.js';
 import { MAX_DEPTH, TOO_DEEP } from '../../../src/transforms/redact/walk.js';
 import { hmacOf, redactRecordCopy, testRedactor } from './test-key.js';
 

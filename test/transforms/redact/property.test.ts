@@ -20,8 +20,7 @@ const BARE_VALUE = [...ALNUM, '!', '$', '%', '*', '+', '.', '/', '~', '^', '@', 
 /** Secrets shorter than this could appear in other text by chance (a fingerprint's hex, a word). */
 const MIN_SECRET = 12;
 
-const chars = (alphabet: string[], minLength: number, maxLength: number) =>
-  fc.string({ unit: fc.constantFrom(...alphabet), minLength, maxLength });
+const chars = (alphabet: string[], minLength: number, maxLength: number) => fc.string({ unit: fc.constantFrom(...alphabet), minLength, maxLength });
 /** Random enough that it cannot occur elsewhere by accident. */
 const distinct = (s: string) => new Set(s).size >= 6;
 
@@ -32,13 +31,13 @@ interface Planted {
   secrets: string[];
 }
 
-const bearer = chars([...B64URL, '.', '~'], 16, 80).filter(distinct).map((t) => ({ text: `Bearer ${t}`, secrets: [t] }));
-const basic = fc
-  .tuple(chars(ALNUM, 4, 12), chars(BARE_VALUE, MIN_SECRET, 24).filter(distinct))
-  .map(([u, p]) => {
-    const b64 = Buffer.from(`${u}:${p}`).toString('base64');
-    return { text: `Authorization: Basic ${b64}`, secrets: [b64, p] };
-  });
+const bearer = chars([...B64URL, '.', '~'], 16, 80)
+  .filter(distinct)
+  .map((t) => ({ text: `Bearer ${t}`, secrets: [t] }));
+const basic = fc.tuple(chars(ALNUM, 4, 12), chars(BARE_VALUE, MIN_SECRET, 24).filter(distinct)).map(([u, p]) => {
+  const b64 = Buffer.from(`${u}:${p}`).toString('base64');
+  return { text: `Authorization: Basic ${b64}`, secrets: [b64, p] };
+});
 const jwt = fc
   .tuple(chars(B64URL, 8, 40), chars(B64URL, 8, 80), chars(B64URL, 0, 60))
   .map(([h, p, s]) => `eyJ${h}.${p}.${s}`)
@@ -67,7 +66,11 @@ const kvSecret = fc
     return { text: `${name}${form}${v}`, secrets: [v] };
   });
 const urlCredentials = fc
-  .tuple(fc.constantFrom('https', 'postgres', 'redis', 'amqps'), chars(ALNUM, 0, 10), chars([...ALNUM, '!', '$', '*', '~', '%'], MIN_SECRET, 30).filter(distinct))
+  .tuple(
+    fc.constantFrom('https', 'postgres', 'redis', 'amqps'),
+    chars(ALNUM, 0, 10),
+    chars([...ALNUM, '!', '$', '*', '~', '%'], MIN_SECRET, 30).filter(distinct),
+  )
   .map(([scheme, user, pw]) => ({ text: `${scheme}://${user}:${pw}@db.internal.example.com:5432/x`, secrets: [pw] }));
 const keyMaterial = fc
   .tuple(fc.constantFrom(16, 24, 32, 48, 64), fc.constantFrom('base64', 'hex', 'base64url'), fc.constantFrom('dek=', 'key: ', '"kek":"', 'seed='))
@@ -86,7 +89,14 @@ const identifier: fc.Arbitrary<string> = fc.oneof(
   fc.uuid(),
   hex32,
   fc
-    .tuple(fc.constantFrom('kms', 'secrets-manager'), fc.constantFrom('us-south', 'eu-de', 'jp-tok'), hex32, fc.uuid(), fc.constantFrom('key', 'secret', 'secret-group', ''), fc.uuid())
+    .tuple(
+      fc.constantFrom('kms', 'secrets-manager'),
+      fc.constantFrom('us-south', 'eu-de', 'jp-tok'),
+      hex32,
+      fc.uuid(),
+      fc.constantFrom('key', 'secret', 'secret-group', ''),
+      fc.uuid(),
+    )
     .map(([svc, region, acct, inst, type, id]) => `crn:v1:bluemix:public:${svc}:${region}:a/${acct}:${inst}:${type}:${type === '' ? '' : id}`),
   chars(UPPER_ALNUM, 10, 10).map((s) => `IBMid-${s}`),
   fc.uuid().map((u) => `iam-ServiceId-${u}`),
@@ -100,19 +110,58 @@ const identifier: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Non-secret names, including ones that merely contain a secret word. */
-const SAFE_KEYS = ['id', 'name', 'msg', 'note', 'host', 'path', 'meta', 'items', 'detail', 'context', 'req', 'res', 'headers', 'body', 'auth', 'keyId', 'secret_id', 'secretType', 'token_type', 'tokenExpiry', 'credential', 'correlation-id'];
+const SAFE_KEYS = [
+  'id',
+  'name',
+  'msg',
+  'note',
+  'host',
+  'path',
+  'meta',
+  'items',
+  'detail',
+  'context',
+  'req',
+  'res',
+  'headers',
+  'body',
+  'auth',
+  'keyId',
+  'secret_id',
+  'secretType',
+  'token_type',
+  'tokenExpiry',
+  'credential',
+  'correlation-id',
+];
 const safeKey = fc.constantFrom(...SAFE_KEYS);
-const filler = fc.array(fc.constantFrom('request', 'completed', 'wrap', 'for', 'key', 'ring', 'status', 'ok', 'the', 'rotate', 'policy', 'instance', 'value'), { maxLength: 4 }).map((w) => w.join(' '));
+const filler = fc
+  .array(fc.constantFrom('request', 'completed', 'wrap', 'for', 'key', 'ring', 'status', 'ok', 'the', 'rotate', 'policy', 'instance', 'value'), {
+    maxLength: 4,
+  })
+  .map((w) => w.join(' '));
 const path = fc.array(safeKey, { maxLength: 6 });
 /** What separates a planted secret from the words around it; in JSON text `\n` and `\t` become escapes. */
 const separator = fc.constantFrom(' ', ' ', '\n', '\t', ' \n');
 
 /** A secret-named field holding a string (any characters) or an object of strings and numbers. */
-const fieldSecretString = fc.oneof(fc.string({ unit: 'binary', minLength: MIN_SECRET, maxLength: 40 }), fc.string({ minLength: MIN_SECRET, maxLength: 40 })).filter(distinct);
-const secretName = fc
-  .constantFrom(...SECRET_FIELD_NAMES)
-  .chain((n) => fc.constantFrom(n, n.toUpperCase(), n.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase())));
-const fieldSecret = fc.tuple(secretName, fc.oneof(fieldSecretString.map((s) => ({ value: s as unknown, secrets: [s] })), fc.tuple(fieldSecretString, fieldSecretString, fc.integer()).map(([a, b, n]) => ({ value: { a, list: [b, n], n } as unknown, secrets: [a, b] }))));
+const fieldSecretString = fc
+  .oneof(fc.string({ unit: 'binary', minLength: MIN_SECRET, maxLength: 40 }), fc.string({ minLength: MIN_SECRET, maxLength: 40 }))
+  .filter(distinct);
+const secretName = fc.constantFrom(...SECRET_FIELD_NAMES).chain((n) =>
+  fc.constantFrom(
+    n,
+    n.toUpperCase(),
+    n.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase()),
+  ),
+);
+const fieldSecret = fc.tuple(
+  secretName,
+  fc.oneof(
+    fieldSecretString.map((s) => ({ value: s as unknown, secrets: [s] })),
+    fc.tuple(fieldSecretString, fieldSecretString, fc.integer()).map(([a, b, n]) => ({ value: { a, list: [b, n], n } as unknown, secrets: [a, b] })),
+  ),
+);
 
 type Plant =
   | { kind: 'field'; path: string[]; name: string; value: unknown; secrets: string[] }
@@ -217,7 +266,10 @@ describe('no planted secret survives, every planted identifier does', () => {
     fc.assert(
       fc.property(scenario, ([base, plants]) => {
         const b = build(base, plants);
-        for (const [form, text] of [['compact', JSON.stringify(b.record)], ['pretty', JSON.stringify(b.record, null, 2)]] as const) {
+        for (const [form, text] of [
+          ['compact', JSON.stringify(b.record)],
+          ['pretty', JSON.stringify(b.record, null, 2)],
+        ] as const) {
           const out = redactor.redactText(text, {});
           expectNoSecrets(out, b.secrets, form);
           expectIdentifiers(out, b.identifiers, form);

@@ -20,7 +20,7 @@ const FIXTURE_LINE = {
 };
 
 describe('createRedactor', () => {
-  it('returns how many values one call redacted and adds them to the caller\'s counts', () => {
+  it("returns how many values one call redacted and adds them to the caller's counts", () => {
     const redactor = testRedactor();
     const counts: RedactionCounts = { 'field:plaintext': 5 };
     const n = redactor.redactRecord(structuredClone(FIXTURE_LINE), counts);
@@ -108,11 +108,15 @@ describe('createRedactor', () => {
   });
 });
 
-describe('the project\'s raw fixtures (fixtures/raw/*.ndjson)', () => {
+describe("the project's raw fixtures (fixtures/raw/*.ndjson)", () => {
   const dir = new URL('../../../fixtures/raw/', import.meta.url);
   const lines = readdirSync(dir)
     .filter((f) => f.endsWith('.ndjson'))
-    .flatMap((f) => readFileSync(new URL(f, dir), 'utf8').split('\n').filter((l) => l.trim() !== ''));
+    .flatMap((f) =>
+      readFileSync(new URL(f, dir), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
 
   it('keep no bearer token, JWT or request body secret after redaction, and stay identical when redacted again', () => {
     const redactor = testRedactor();
