@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { AuditlineError } from '../errors.js';
 import { runFollow } from '../run/follow.js';
-import { runIngest } from '../run/ingest.js';
+import { runIngest, type IngestOptions } from '../run/ingest.js';
 import { formatSummaryText } from '../run/summary.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../sources/lines.js';
 import { createProgress } from './progress.js';
@@ -67,26 +67,33 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
     if (args.follow) return follow(args);
     const progress = args.progress && !args.json ? createProgress() : undefined;
     const summary = await runIngest({
-      paths: args.paths,
-      pipelines: args.pipeline,
-      format: args.format,
-      store: args.store,
-      out: args.out,
-      es: args.es,
-      esConfig: args['es-config'],
-      esSetup: args.setup,
-      digests: args.digests,
-      dlq: args.dlq,
-      dataDir: args['data-dir'],
-      keyFile: args['key-file'],
-      maxLineBytes: args['max-line-bytes'],
-      workers: args.workers,
+      ...ingestOptionsOf(args),
       onProgress: progress?.update,
     });
     progress?.done();
     process.stdout.write(args.json ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}\n`);
   },
 };
+
+/** The options a batch run and a follower share, from the command line. */
+function ingestOptionsOf(args: IngestArgs): IngestOptions {
+  return {
+    paths: args.paths,
+    pipelines: args.pipeline,
+    format: args.format,
+    store: args.store,
+    out: args.out,
+    es: args.es,
+    esConfig: args['es-config'],
+    esSetup: args.setup,
+    digests: args.digests,
+    dlq: args.dlq,
+    dataDir: args['data-dir'],
+    keyFile: args['key-file'],
+    maxLineBytes: args['max-line-bytes'],
+    workers: args.workers,
+  };
+}
 
 /** A first SIGINT or SIGTERM finishes the lines read and saves the offsets; a second one ends the process at once (Node's default). */
 async function follow(args: IngestArgs): Promise<void> {
@@ -96,20 +103,7 @@ async function follow(args: IngestArgs): Promise<void> {
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const summary = await runFollow(
     {
-      paths: args.paths,
-      pipelines: args.pipeline,
-      format: args.format,
-      store: args.store,
-      out: args.out,
-      es: args.es,
-      esConfig: args['es-config'],
-      esSetup: args.setup,
-      digests: args.digests,
-      dlq: args.dlq,
-      dataDir: args['data-dir'],
-      keyFile: args['key-file'],
-      maxLineBytes: args['max-line-bytes'],
-      workers: args.workers,
+      ...ingestOptionsOf(args),
       statePath: args.state,
       pollMs: args['poll-ms'],
       onNotice: (message) => process.stderr.write(`auditline: ${message}\n`),
