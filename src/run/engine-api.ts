@@ -59,7 +59,10 @@ export interface EngineOptions {
 
 /** What became of one line of a source, for receivers that answer per line (an Elasticsearch `_bulk`). */
 export type LineOutcome =
-  { readonly status: 'indexed' | 'duplicate' | 'filtered' } | { readonly status: 'dead_lettered'; readonly code: RejectCode; readonly reason: string };
+  /** `eventId`: the id the line's event is stored under */
+  | { readonly status: 'indexed' | 'duplicate'; readonly eventId: string }
+  | { readonly status: 'filtered' }
+  | { readonly status: 'dead_lettered'; readonly code: RejectCode; readonly reason: string };
 
 export interface SourceOptions {
   /** Keep every line's outcome (`SourceResult.lines`); costs an entry per line, so only receivers that answer per line ask. */

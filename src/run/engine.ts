@@ -20,8 +20,6 @@ import { accountingHolds, addTally, emptyTally, type Tally } from './summary.js'
 
 export * from './engine-api.js';
 
-const INDEXED: LineOutcome = Object.freeze({ status: 'indexed' });
-const DUPLICATE_LINE: LineOutcome = Object.freeze({ status: 'duplicate' });
 const FILTERED: LineOutcome = Object.freeze({ status: 'filtered' });
 
 interface SourceState {
@@ -197,10 +195,10 @@ export function openEngine(opts: EngineOptions): Engine {
           tally.eventsIndexed++;
           byLocation.set(event.location, (byLocation.get(event.location) ?? 0) + 1);
           byAction.set(event.action, (byAction.get(event.action) ?? 0) + 1);
-          lines?.set(event.line, INDEXED);
+          lines?.set(event.line, { status: 'indexed', eventId: event.id });
         } else if (outcome.status === 'duplicate') {
           tally.duplicatesSkipped++;
-          lines?.set(event.line, DUPLICATE_LINE);
+          lines?.set(event.line, { status: 'duplicate', eventId: event.id });
         } else if (outcome.retriable && opts.onRetriesExhausted === 'fail') {
           error ??= new SinkError(`${sink.name} refused an event after ${retry.maxAttempts} tries: ${outcome.code}: ${outcome.reason}`, { retriable: true });
         } else {

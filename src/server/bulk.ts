@@ -14,7 +14,7 @@ const OPS: ReadonlySet<string> = new Set<BulkOp>(['index', 'create', 'update', '
 export interface BulkAction {
   op: BulkOp;
   index: string;
-  /** `_id` as the shipper sent it, echoed in the answer (the stored event's id is derived from the line). */
+  /** `_id` as the shipper sent it, echoed in the answer; without one, the answer gives the id the event is stored under. */
   id?: string;
   /** 1-based line of the request's documents this action's document became; absent for refused actions. */
   line?: number;
@@ -164,12 +164,14 @@ const MAX_ITEM_REASON = 256;
 export function bulkAnswer(actions: readonly BulkAction[], outcomes: readonly LineOutcome[], tookMs: number): string {
   let errors = false;
   const items = actions.map((a) => {
-    const head = `{"_index":${JSON.stringify(a.index)}${a.id === undefined ? '' : `,"_id":${JSON.stringify(a.id)}`}`;
+    const outcome = a.line === undefined ? undefined : outcomes[a.line - 1];
+    // As Elasticsearch: the id the shipper sent, else the one the event is stored under.
+    const id = a.id ?? (outcome?.status === 'indexed' || outcome?.status === 'duplicate' ? outcome.eventId : undefined);
+    const head = `{"_index":${JSON.stringify(a.index)}${id === undefined ? '' : `,"_id":${JSON.stringify(id)}`}`;
     if (a.line === undefined) {
       errors = true;
       return `{"${a.op}":${head},"status":400,"error":{"type":"action_request_validation_exception","reason":${JSON.stringify(REFUSED_REASON[a.op as 'update' | 'delete'])}}}}`;
     }
-    const outcome = outcomes[a.line - 1];
     switch (outcome?.status) {
       case 'indexed':
         return `{"${a.op}":${head},"status":201,"result":"created"}}`;

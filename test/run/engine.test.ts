@@ -235,6 +235,10 @@ describe('the engine', () => {
     const r = await src.end();
     await engine.close();
     expect(r.lines?.map((l) => l.status)).toEqual(['indexed', 'dead_lettered', 'filtered', 'duplicate']);
+    // The same line twice is one event: both lines name the id it is stored under.
+    const [first, , , again] = r.lines! as { eventId?: string }[];
+    expect(first!.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(again!.eventId).toBe(first!.eventId);
   });
 });
 

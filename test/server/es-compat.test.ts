@@ -105,8 +105,8 @@ describe('bulk bodies, purely', () => {
       { op: 'delete', index: 'logs' },
       { op: 'index', index: 'b', line: 2 },
     ]);
-    expect(bulkAnswer(parsed.actions, [{ status: 'indexed' }, { status: 'filtered' }], 3)).toBe(
-      '{"took":3,"errors":true,"items":[{"create":{"_index":"logs","status":201,"result":"created"}},{"delete":{"_index":"logs","status":400,"error":{"type":"action_request_validation_exception","reason":"audit events are immutable: delete is not supported"}}},{"index":{"_index":"b","status":200,"result":"noop"}}]}',
+    expect(bulkAnswer(parsed.actions, [{ status: 'indexed', eventId: 'e-1' }, { status: 'filtered' }], 3)).toBe(
+      '{"took":3,"errors":true,"items":[{"create":{"_index":"logs","_id":"e-1","status":201,"result":"created"}},{"delete":{"_index":"logs","status":400,"error":{"type":"action_request_validation_exception","reason":"audit events are immutable: delete is not supported"}}},{"index":{"_index":"b","status":200,"result":"noop"}}]}',
     );
   });
 
