@@ -25,6 +25,9 @@ interface ServeArgs {
   'max-body-bytes'?: number;
   'max-in-flight-bytes'?: number;
   'es-version'?: string;
+  'detect-every'?: string;
+  'detect-look-back'?: string;
+  webhook?: string;
 }
 
 /** A server transforms for as long as it runs: one worker per core pays back its start-up (~1 s each). */
@@ -60,7 +63,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('workers', { type: 'number', describe: 'transform worker threads (0: main thread; default one per core)' })
       .option('max-body-bytes', { type: 'number', describe: 'largest request body, as sent and inflated (default 32 MiB); 413 beyond' })
       .option('max-in-flight-bytes', { type: 'number', describe: 'input in flight before requests get 429 (default 64 MiB)' })
-      .option('es-version', { type: 'string', describe: 'version.number reported to shippers (default 8.19.0)' }) as never,
+      .option('es-version', { type: 'string', describe: 'version.number reported to shippers (default 8.19.0)' })
+      .option('detect-every', { type: 'string', describe: 'run every detection rule on this schedule, e.g. 5m (default 5m when any detect option is set)' })
+      .option('detect-look-back', { type: 'string', describe: 'each scheduled run covers this much time before now, e.g. 1h (default 1h)' })
+      .option('webhook', { type: 'string', describe: 'POST each new finding of scheduled detection to this URL as JSON' }) as never,
   handler: async (args) => {
     const loaded = args.config === undefined ? undefined : loadServeConfig(args.config);
     const options = resolveServeOptions(
@@ -85,6 +91,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         maxBodyBytes: args['max-body-bytes'],
         maxInFlightBytes: args['max-in-flight-bytes'],
         esVersion: args['es-version'],
+        detectEvery: args['detect-every'],
+        detectLookBack: args['detect-look-back'],
+        webhook: args.webhook,
       },
       loaded,
       process.env,
@@ -93,7 +102,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const server = await startServer(options, { log });
     stopOnSignals(() => server.close(), log);
     log(
-      `listening on ${server.url} (store ${options.out ?? options.store ?? `${options.dataDir}/auditline.duckdb`}, ${options.workers} workers, auth ${options.noAuth ? 'off' : `${options.tokens.length} token(s)`})`,
+      `listening on ${server.url} (store ${options.out ?? options.store ?? `${options.dataDir}/auditline.duckdb`}, ${options.workers} workers, auth ${options.noAuth ? 'off' : `${options.tokens.length} token(s)`}${options.detect ? `, detection every ${options.detect.everyMs / 1000} s over ${options.detect.lookBackMs / 1000} s` : ''})`,
     );
   },
 };

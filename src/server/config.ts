@@ -2,7 +2,18 @@ import { dirname, resolve } from 'node:path';
 import { Ajv, type JSONSchemaType } from 'ajv';
 import { AuditlineError, ConfigError } from '../errors.js';
 import { Secret } from '../secrets/secret.js';
-import { DEFAULT_ES_VERSION, DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type ServeLimits, type ServeOptions } from './options.js';
+import { durationMs } from '../searches/schema.js';
+import {
+  DEFAULT_DETECT_EVERY,
+  DEFAULT_DETECT_LOOK_BACK,
+  DEFAULT_ES_VERSION,
+  DEFAULT_HOST,
+  DEFAULT_LIMITS,
+  DEFAULT_PORT,
+  type DetectScheduleOptions,
+  type ServeLimits,
+  type ServeOptions,
+} from './options.js';
 import { readConfigText, parseLocatedYaml } from '../config/yaml-file.js';
 
 /** The `serve --config` file. Every key optional; unknown keys rejected with their file:line. */
@@ -21,9 +32,14 @@ export interface ServeConfigFile {
   auth?: { tokens?: string[]; protectMetrics?: boolean; disabled?: boolean };
   limits?: Partial<ServeLimits>;
   elasticsearch?: { version?: string; clusterName?: string };
+  /** Detection on a schedule: every rule each `every`, over the last `lookBack`, new findings posted to `webhook`. */
+  detect?: { every?: string; lookBack?: string; webhook?: string };
 }
 
 const str = { type: 'string', minLength: 1 } as const;
+/** The duration form of the rules' timespans: `30s`, `5m`, `1h`, `7d`. */
+const DURATION = '^[1-9][0-9]*[smhd]$';
+const duration = { type: 'string', pattern: DURATION, nullable: true } as const;
 const positive = { type: 'integer', minimum: 1 } as const;
 const limitsSchema = {
   type: 'object',
@@ -69,6 +85,12 @@ const schema = {
       additionalProperties: false,
       properties: { version: { type: 'string', pattern: '^(7|8|9)\\.\\d+\\.\\d+$', nullable: true }, clusterName: { ...str, nullable: true } },
     },
+    detect: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      properties: { every: duration, lookBack: duration, webhook: { type: 'string', pattern: '^https?://', nullable: true } },
+    },
   },
 } as unknown as JSONSchemaType<ServeConfigFile>;
 
@@ -99,6 +121,8 @@ export function parseServeConfig(text: string, file: string): LoadedServeConfig 
       line: first?.line,
     });
   }
+  if (value.detect?.webhook !== undefined && !URL.canParse(value.detect.webhook))
+    throw new ConfigError(`detect.webhook is not a URL: "${value.detect.webhook}"`, { file, line: located.lineOf('/detect', 'webhook') });
   if (value.store && value.out) throw new ConfigError('store and out are exclusive: events go to one place', { file, line: located.lineOf('', 'out') });
   const base = dirname(resolve(file));
   const path = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
@@ -138,6 +162,9 @@ export interface ServeFlags {
   maxBodyBytes?: number;
   maxInFlightBytes?: number;
   esVersion?: string;
+  detectEvery?: string;
+  detectLookBack?: string;
+  webhook?: string;
 }
 
 /** The environment variable that holds a token (so it stays out of `ps` and shell history). */
@@ -161,6 +188,9 @@ export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig
   for (const [k, v] of Object.entries(c.limits ?? {})) if (v !== undefined && v !== null) limits[k as keyof ServeLimits] = v;
   if (flags.maxBodyBytes !== undefined) limits.maxBodyBytes = flags.maxBodyBytes;
   if (flags.maxInFlightBytes !== undefined) limits.maxInFlightBytes = flags.maxInFlightBytes;
+  const detect = resolveDetect(flags, c.detect ?? undefined);
+  if (detect && (flags.out ?? (fromFlags ? undefined : c.out)))
+    throw new AuditlineError('AL_CLI_USAGE', 'scheduled detection reads the store: it cannot run when serve writes NDJSON files (--out)');
   const tls = flags.tlsCert && flags.tlsKey ? { cert: flags.tlsCert, key: flags.tlsKey } : (c.tls ?? undefined);
   return {
     host: flags.host ?? c.listen?.host ?? DEFAULT_HOST,
@@ -179,7 +209,25 @@ export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig
     protectMetrics: flags.protectMetrics ?? c.auth?.protectMetrics ?? false,
     tls,
     limits,
+    detect,
     cluster: { name: c.elasticsearch?.clusterName ?? 'auditline', version: flags.esVersion ?? c.elasticsearch?.version ?? DEFAULT_ES_VERSION },
     env: new Secret(env),
+  };
+}
+
+/** Scheduled detection runs when the file has a `detect` block or any detect flag is given; a flag overrides the file's key. */
+function resolveDetect(flags: ServeFlags, file: ServeConfigFile['detect']): DetectScheduleOptions | undefined {
+  if (!file && flags.detectEvery === undefined && flags.detectLookBack === undefined && flags.webhook === undefined) return undefined;
+  const dur = (flag: string, value: string) => {
+    if (!new RegExp(DURATION).test(value)) throw new AuditlineError('AL_CLI_USAGE', `${flag} must be a duration such as 30s, 5m, 1h or 7d, not "${value}"`);
+    return durationMs(value);
+  };
+  const webhookText = flags.webhook ?? file?.webhook ?? undefined;
+  if (webhookText !== undefined && !(URL.canParse(webhookText) && /^https?:$/.test(new URL(webhookText).protocol)))
+    throw new AuditlineError('AL_CLI_USAGE', `--webhook must be an http or https URL, not "${webhookText}"`);
+  return {
+    everyMs: dur('--detect-every', flags.detectEvery ?? file?.every ?? DEFAULT_DETECT_EVERY),
+    lookBackMs: dur('--detect-look-back', flags.detectLookBack ?? file?.lookBack ?? DEFAULT_DETECT_LOOK_BACK),
+    webhook: webhookText === undefined ? undefined : new URL(webhookText),
   };
 }

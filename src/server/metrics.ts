@@ -36,6 +36,10 @@ export interface ServerMetrics {
   acknowledged(route: string, result: SourceResult, seconds: number): void;
   /** A request refused as a whole before or after its lines entered the engine (`backpressure`, `store_failure`, ...). */
   refused(route: string, reason: 'backpressure' | 'store_failure' | 'too_large' | 'internal'): void;
+  /** A scheduled detection cycle ended (`ok`, or `failed` when it threw); `newFindings` were raised for the first time. */
+  detectionCycle(outcome: 'ok' | 'failed', newFindings: number): void;
+  /** A finding posted to the webhook: `delivered` (2xx) or `failed` (another status, a network error, a timeout). */
+  webhookDelivery(outcome: 'delivered' | 'failed'): void;
 }
 
 /** Every series of `/metrics`, in a registry of its own (tests start many servers in one process). */
@@ -98,6 +102,23 @@ export function createMetrics(stats: () => EngineStats): ServerMetrics {
     buckets: ACK_BUCKETS_SECONDS,
     registers: [registry],
   });
+  const detectionCycles = new Counter({
+    name: 'auditline_detection_cycles_total',
+    help: 'Scheduled detection runs, by outcome (ok, failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const newFindings = new Counter({
+    name: 'auditline_findings_new_total',
+    help: 'Findings raised for the first time by scheduled detection',
+    registers: [registry],
+  });
+  const webhook = new Counter({
+    name: 'auditline_webhook_deliveries_total',
+    help: 'Findings posted to the detection webhook, by outcome (delivered, failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const engineGauge = (name: string, help: string, read: (s: EngineStats) => number) =>
     new Gauge({
       name,
@@ -135,5 +156,10 @@ export function createMetrics(stats: () => EngineStats): ServerMetrics {
       ack.observe({ route }, seconds);
     },
     refused: (route, reason) => refusals.inc({ route, reason }),
+    detectionCycle(outcome, n) {
+      detectionCycles.inc({ outcome });
+      newFindings.inc(n);
+    },
+    webhookDelivery: (outcome) => webhook.inc({ outcome }),
   };
 }

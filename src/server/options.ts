@@ -26,9 +26,24 @@ export interface ServeOptions {
   tls?: { cert: string; key: string };
   limits: ServeLimits;
   cluster: { name: string; version: string };
+  /** Detection on a schedule over the store (absent: none). */
+  detect?: DetectScheduleOptions;
   /** Where the HMAC key may come from; wrapped because it holds secrets and options get logged. */
   env: Secret<NodeJS.ProcessEnv>;
 }
+
+export interface DetectScheduleOptions {
+  /** Time between two runs of every rule. */
+  everyMs: number;
+  /** Each run covers [now - lookBackMs, now). */
+  lookBackMs: number;
+  /** Each new finding is POSTed here as JSON, one request per finding. */
+  webhook?: URL;
+}
+
+/** When only some detect settings are given: every 5 minutes over the last hour. */
+export const DEFAULT_DETECT_EVERY = '5m';
+export const DEFAULT_DETECT_LOOK_BACK = '1h';
 
 export interface ServeLimits {
   /** Largest request body, as sent and once inflated. Default 32 MiB: Logstash cuts bulks at 20 MiB, Filebeat and Fluent Bit far below. */

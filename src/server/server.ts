@@ -17,6 +17,7 @@ import type { EventSink } from '../sinks/sink.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
 import type { AppContext, ServerState } from './context.js';
+import { startDetectScheduler, type DetectScheduler } from './detect-schedule.js';
 import { createMetrics } from './metrics.js';
 import type { ServeOptions } from './options.js';
 import { esCompatRoutes } from './routes/es-compat.js';
@@ -31,6 +32,8 @@ export interface RunningServer {
   readonly url: string;
   readonly engine: Engine;
   readonly http: Server;
+  /** Scheduled detection, when the options ask for it (`runNow()` runs a cycle at once). */
+  readonly detection: DetectScheduler | undefined;
   /**
    * Stops accepting, lets the requests in flight finish and be answered (after `graceMs` the
    * connections still open are cut and their senders resend), then drains and closes the engine.
@@ -42,6 +45,8 @@ export interface StartOptions {
   /** Wraps the store the options name (tests slow it down or make it fail for a while). */
   wrapSink?: (sink: EventSink) => EventSink;
   log?: (message: string) => void;
+  /** The clock scheduled detection takes its look-back window from (tests fix it on their fixtures' day). */
+  now?: () => number;
 }
 
 /** The longest part of an index name kept in a source name (dead-letter entries carry it). */
@@ -107,12 +112,14 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
   const address = http.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+  const detection = opts.detect ? startDetectScheduler(ctx, opts.detect, { log, now: start.now }) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
     url,
     engine,
     http,
+    detection,
     close(graceMs = opts.limits.shutdownGraceMs) {
       closing ??= (async () => {
         state.stopping = true;
@@ -123,6 +130,8 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
         grace.unref();
         await closed;
         clearTimeout(grace);
+        // A detection run in progress reads the store: it ends before the store closes.
+        await detection?.stop();
         await engine.close();
       })();
       return closing;

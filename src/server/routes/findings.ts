@@ -13,11 +13,11 @@ const FORMATS = ['table', 'json'] as const;
 /**
  * Detections of one server run one after another: each reads the ledger, then records what it
  * found new, so two at once would both report the same finding as new. It also bounds the memory
- * detection takes beside the ingest.
+ * detection takes beside the ingest. Scheduled detection (detect-schedule.ts) queues here too.
  */
 const running = new WeakMap<QuerySource, Promise<unknown>>();
 
-function serially<T>(source: QuerySource, task: () => Promise<T>): Promise<T> {
+export function serially<T>(source: QuerySource, task: () => Promise<T>): Promise<T> {
   const next = (running.get(source) ?? Promise.resolve()).then(task, task);
   running.set(
     source,
