@@ -31,8 +31,11 @@ export type TransformBatch = (batch: LineBatch) => TransformedBatch;
  */
 export function createTransformer(deps: TransformDeps): TransformBatch {
   const { redactor, validate } = deps;
+  // A batch may name its pipeline (a request's `?pipeline=`): it is then the only one, as with --pipeline.
+  const byName = new Map(deps.pipelines.map((p) => [p.config.name, [p]]));
 
   return (batch) => {
+    const named = batch.pipeline === undefined ? undefined : byName.get(batch.pipeline);
     const events: StoredEvent[] = [];
     const rejects: Rejected[] = [];
     const counts: BatchCounts = { linesRead: batch.lines.length, filtered: 0, filteredBy: {}, redactions: {}, byFormat: {} };
@@ -101,9 +104,13 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
         reject(unwrapped.code, unwrapped.reason, lineNo, text, JSON.stringify(record));
         continue;
       }
+      if (batch.pipeline !== undefined && !named) {
+        reject('no_pipeline', `no pipeline named "${batch.pipeline}" (known: ${[...byName.keys()].join(', ')})`, lineNo, text, JSON.stringify(record));
+        continue;
+      }
       const result: FormatResult = format.toEvent(record, {
-        pipelines: deps.pipelines,
-        forcedPipeline: deps.forcedPipeline,
+        pipelines: named ?? deps.pipelines,
+        forcedPipeline: named !== undefined || deps.forcedPipeline,
         source: batch.source,
         line: lineNo,
         ids: idsOfLine(text),

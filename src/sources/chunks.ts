@@ -13,6 +13,8 @@ export interface ByteChunk {
   bytes: Uint8Array;
   /** A line too long to buffer, ending just before `bytes`: only its head and length were kept. */
   oversizedFirst?: { bytes: number; head: string };
+  /** As `LineBatch.pipeline`: the pipeline the sender named for every line */
+  pipeline?: string;
   /** The source ends here without a final newline: the last partial line still counts. */
   last: boolean;
 }
@@ -167,5 +169,7 @@ export function linesOfChunk(chunk: ByteChunk, maxLineBytes = DEFAULT_MAX_LINE_B
     // The oversized line's newline opens the chunk, so the splitter saw it as an empty first line.
     oversized.unshift({ index: 0, bytes: chunk.oversizedFirst.bytes, head: chunk.oversizedFirst.head });
   }
-  return { source: chunk.source, firstLine: chunk.firstLine, lines, oversized };
+  const batch: LineBatch = { source: chunk.source, firstLine: chunk.firstLine, lines, oversized };
+  if (chunk.pipeline !== undefined) batch.pipeline = chunk.pipeline;
+  return batch;
 }

@@ -14,6 +14,8 @@ export interface LineBatch {
    * last batch of a document carries it.
    */
   broken?: BrokenDocument;
+  /** The pipeline every line is read with, named by the sender (a request's `?pipeline=`); absent, each line's host picks one. */
+  pipeline?: string;
 }
 
 export interface BrokenDocument {

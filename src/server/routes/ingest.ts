@@ -5,7 +5,6 @@ import type { LineBatch } from '../../sources/lines.js';
 import { countsOf } from '../../run/summary.js';
 import { readBody } from '../body.js';
 import { json, type AppContext, type Reply, type RouteDef, type RouteInput } from '../context.js';
-import { HttpError } from '../http-error.js';
 import { submit } from '../submit.js';
 
 const ROUTE = 'ingest';
@@ -15,23 +14,20 @@ const ARRAY_TYPES = new Set(['application/json']);
 
 /**
  * `POST /v1/ingest`: a body of NDJSON, a JSON array or text lines (access logs), gzip or deflate,
- * through the same chain as a file's lines. Answers that request's exact counts once every line is
+ * through the same chain as a file's lines, for one named pipeline (`?pipeline=` or the
+ * `X-Auditline-Pipeline` header; an unknown name dead-letters each line as `no_pipeline`) or by host. Answers that request's exact counts once every line is
  * durable.
  */
 async function ingest({ req, query }: RouteInput, ctx: AppContext): Promise<Reply> {
-  if (query.has('pipeline')) {
-    // The transform is built once for the server's pipelines; a per-request choice would need an engine per pipeline.
-    throw new HttpError(
-      400,
-      'illegal_argument_exception',
-      'the pipeline is chosen per line by host, or for the whole server with --pipeline; ?pipeline= is not supported',
-    );
-  }
+  // One pipeline for the whole body, by query parameter or header; without one, each line's host picks.
+  const header = req.headers['x-auditline-pipeline'];
+  const pipeline = query.get('pipeline') ?? (typeof header === 'string' ? header : undefined);
   const started = performance.now();
   const body = await readBody(req, ctx.limits.maxBodyBytes);
   const name = ctx.sourceName(ROUTE);
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const batches = ARRAY_TYPES.has(mediaType) && startsWithBracket(body) ? await arrayBatches(name, body, ctx) : lineChunks(name, body, ctx);
+  if (pipeline !== undefined) for (const b of batches) b.pipeline = pipeline;
   ctx.metrics.linesReceived(
     ROUTE,
     batches.reduce((n, b) => n + linesIn(b), 0),
