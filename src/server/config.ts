@@ -39,6 +39,8 @@ export interface ServeConfigFile {
 const str = { type: 'string', minLength: 1 } as const;
 /** The duration form of the rules' timespans: `30s`, `5m`, `1h`, `7d`. */
 const DURATION = '^[1-9][0-9]*[smhd]$';
+/** The same pattern for flags, which the schema does not see. */
+const DURATION_FLAG = /^[1-9][0-9]*[smhd]$/;
 const duration = { type: 'string', pattern: DURATION, nullable: true } as const;
 const positive = { type: 'integer', minimum: 1 } as const;
 const limitsSchema = {
@@ -219,7 +221,7 @@ export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig
 function resolveDetect(flags: ServeFlags, file: ServeConfigFile['detect']): DetectScheduleOptions | undefined {
   if (!file && flags.detectEvery === undefined && flags.detectLookBack === undefined && flags.webhook === undefined) return undefined;
   const dur = (flag: string, value: string) => {
-    if (!new RegExp(DURATION).test(value)) throw new AuditlineError('AL_CLI_USAGE', `${flag} must be a duration such as 30s, 5m, 1h or 7d, not "${value}"`);
+    if (!DURATION_FLAG.test(value)) throw new AuditlineError('AL_CLI_USAGE', `${flag} must be a duration such as 30s, 5m, 1h or 7d, not "${value}"`);
     return durationMs(value);
   };
   const webhookText = flags.webhook ?? file?.webhook ?? undefined;
