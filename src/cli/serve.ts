@@ -9,6 +9,8 @@ interface ServeArgs {
   host?: string;
   store?: string;
   out?: string;
+  es?: string;
+  'es-config'?: string;
   dlq?: string;
   'data-dir'?: string;
   'key-file'?: string;
@@ -44,6 +46,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1)' })
       .option('store', { type: 'string', describe: 'DuckDB file (default <data-dir>/auditline.duckdb)' })
       .option('out', { type: 'string', describe: 'write NDJSON to DIR/<location>/<date>.ndjson instead of the store' })
+      .option('es', { type: 'string', describe: 'Elasticsearch URL instead of the store (after auditline es setup)' })
+      .option('es-config', { type: 'string', describe: 'Elasticsearch clusters per location (YAML) instead of the store' })
       .option('dlq', { type: 'string', describe: 'dead-letter file (default <data-dir>/dead-letter.ndjson)' })
       .option('data-dir', { type: 'string', describe: 'folder of the store, dead-letter file and HMAC key (default auditline-data)' })
       .option('key-file', { type: 'string', describe: 'HMAC key file (else AUDITLINE_HMAC_KEY, else <data-dir>/hmac.key)' })
@@ -75,6 +79,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         port: args.port,
         store: args.store,
         out: args.out,
+        es: args.es,
+        esConfig: args['es-config'],
         dlq: args.dlq,
         dataDir: args['data-dir'],
         keyFile: args['key-file'],
@@ -102,7 +108,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const server = await startServer(options, { log });
     stopOnSignals(() => server.close(), log);
     log(
-      `listening on ${server.url} (store ${options.out ?? options.store ?? `${options.dataDir}/auditline.duckdb`}, ${options.workers} workers, auth ${options.noAuth ? 'off' : `${options.tokens.length} token(s)`}${options.detect ? `, detection every ${options.detect.everyMs / 1000} s over ${options.detect.lookBackMs / 1000} s` : ''})`,
+      `listening on ${server.url} (store ${options.out ?? options.es ?? options.esConfig ?? options.store ?? `${options.dataDir}/auditline.duckdb`}, ${options.workers} workers, auth ${options.noAuth ? 'off' : `${options.tokens.length} token(s)`}${options.detect ? `, detection every ${options.detect.everyMs / 1000} s over ${options.detect.lookBackMs / 1000} s` : ''})`,
     );
   },
 };

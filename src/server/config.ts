@@ -22,6 +22,8 @@ export interface ServeConfigFile {
   tls?: { cert: string; key: string };
   store?: string;
   out?: string;
+  es?: string;
+  esConfig?: string;
   dlq?: string;
   dataDir?: string;
   keyFile?: string;
@@ -63,6 +65,8 @@ const schema = {
     tls: { type: 'object', nullable: true, additionalProperties: false, required: ['cert', 'key'], properties: { cert: str, key: str } },
     store: { ...str, nullable: true },
     out: { ...str, nullable: true },
+    es: { ...str, nullable: true },
+    esConfig: { ...str, nullable: true },
     dlq: { ...str, nullable: true },
     dataDir: { ...str, nullable: true },
     keyFile: { ...str, nullable: true },
@@ -126,12 +130,15 @@ export function parseServeConfig(text: string, file: string): LoadedServeConfig 
   if (value.detect?.webhook !== undefined && !URL.canParse(value.detect.webhook))
     throw new ConfigError(`detect.webhook is not a URL: "${value.detect.webhook}"`, { file, line: located.lineOf('/detect', 'webhook') });
   if (value.store && value.out) throw new ConfigError('store and out are exclusive: events go to one place', { file, line: located.lineOf('', 'out') });
+  if ((value.store || value.out) && (value.es || value.esConfig))
+    throw new ConfigError('es/esConfig and store/out are exclusive: events go to one place', { file, line: located.lineOf('', value.es ? 'es' : 'esConfig') });
   const base = dirname(resolve(file));
   const path = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
   const config: ServeConfigFile = {
     ...value,
     store: path(value.store),
     out: path(value.out),
+    esConfig: path(value.esConfig),
     dlq: path(value.dlq),
     dataDir: path(value.dataDir),
     keyFile: path(value.keyFile),
@@ -149,6 +156,8 @@ export interface ServeFlags {
   port?: number;
   store?: string;
   out?: string;
+  es?: string;
+  esConfig?: string;
   dlq?: string;
   dataDir?: string;
   keyFile?: string;
@@ -185,20 +194,23 @@ export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig
   if (flags.esVersion !== undefined && !/^(7|8|9)\.\d+\.\d+$/.test(flags.esVersion))
     throw new AuditlineError('AL_CLI_USAGE', `--es-version must be 7.x.y, 8.x.y or 9.x.y, not "${flags.esVersion}"`);
   const tokenTexts = flags.token?.length ? flags.token : env[TOKEN_ENV] ? [env[TOKEN_ENV]] : (c.auth?.tokens ?? []);
-  const fromFlags = flags.store !== undefined || flags.out !== undefined;
+  const fromFlags = flags.store !== undefined || flags.out !== undefined || flags.es !== undefined || flags.esConfig !== undefined;
   const limits: ServeLimits = { ...DEFAULT_LIMITS };
   for (const [k, v] of Object.entries(c.limits ?? {})) if (v !== undefined && v !== null) limits[k as keyof ServeLimits] = v;
   if (flags.maxBodyBytes !== undefined) limits.maxBodyBytes = flags.maxBodyBytes;
   if (flags.maxInFlightBytes !== undefined) limits.maxInFlightBytes = flags.maxInFlightBytes;
   const detect = resolveDetect(flags, c.detect ?? undefined);
-  if (detect && (flags.out ?? (fromFlags ? undefined : c.out)))
-    throw new AuditlineError('AL_CLI_USAGE', 'scheduled detection reads the store: it cannot run when serve writes NDJSON files (--out)');
+  const elsewhere = fromFlags ? (flags.out ?? flags.es ?? flags.esConfig) : (c.out ?? c.es ?? c.esConfig);
+  if (detect && elsewhere)
+    throw new AuditlineError('AL_CLI_USAGE', 'scheduled detection reads the embedded store: it cannot run when serve writes NDJSON files or Elasticsearch');
   const tls = flags.tlsCert && flags.tlsKey ? { cert: flags.tlsCert, key: flags.tlsKey } : (c.tls ?? undefined);
   return {
     host: flags.host ?? c.listen?.host ?? DEFAULT_HOST,
     port: flags.port ?? c.listen?.port ?? DEFAULT_PORT,
     store: fromFlags ? flags.store : (c.store ?? undefined),
     out: fromFlags ? flags.out : (c.out ?? undefined),
+    es: fromFlags ? flags.es : (c.es ?? undefined),
+    esConfig: fromFlags ? flags.esConfig : (c.esConfig ?? undefined),
     dlq: flags.dlq ?? c.dlq ?? undefined,
     dataDir: flags.dataDir ?? c.dataDir ?? DEFAULT_DATA_DIR,
     keyFile: flags.keyFile ?? c.keyFile ?? undefined,

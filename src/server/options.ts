@@ -8,6 +8,9 @@ export interface ServeOptions {
   store?: string;
   /** NDJSON folder instead of the store. */
   out?: string;
+  /** Elasticsearch instead of the store: one cluster (`es`) or a configuration file of clusters per location (`esConfig`). */
+  es?: string;
+  esConfig?: string;
   dlq?: string;
   dataDir: string;
   keyFile?: string;

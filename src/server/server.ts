@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AuditlineError } from '../errors.js';
 import { openEngine, type Engine } from '../run/engine.js';
-import { defaultStorePath } from '../run/sink-choice.js';
+import { defaultStorePath, openChosenSink } from '../run/sink-choice.js';
 import { prepareTransform } from '../run/setup.js';
 import { createTransformPool } from '../run/transform-pool.js';
 import { loadHmacKey } from '../secrets/hmac-key.js';
@@ -65,8 +65,14 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
   const setup = prepareTransform({ pipelines: opts.pipelines, format: opts.format, key, maxLineBytes: opts.limits.maxLineBytes });
   const tls = opts.tls ? { cert: readTlsFile(opts.tls.cert), key: readTlsFile(opts.tls.key) } : undefined;
   const storeName = opts.out ?? opts.store ?? defaultStorePath(opts.dataDir);
-  const store: DuckDbSink | undefined = opts.out ? undefined : await openDuckDbSink(storeName);
-  const opened: EventSink = store ?? openNdjsonSink(opts.out!);
+  const toElasticsearch = opts.es !== undefined || opts.esConfig !== undefined;
+  const store: DuckDbSink | undefined = opts.out || toElasticsearch ? undefined : await openDuckDbSink(storeName);
+  // Elasticsearch through the loader ingest uses; the query routes read only the embedded store.
+  const opened: EventSink =
+    store ??
+    (toElasticsearch
+      ? await openChosenSink({ es: opts.es, esConfig: opts.esConfig, dataDir: opts.dataDir, env: opts.env.reveal() })
+      : openNdjsonSink(opts.out!));
   const sink = start.wrapSink ? start.wrapSink(opened) : opened;
   const engine = openEngine({
     pool: createTransformPool({ workers: opts.workers, init: setup.workerInit, makeLocal: setup.makeTransform, maxLineBytes: opts.limits.maxLineBytes }),
