@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveServeOptions, type ServeFlags } from '../../src/server/config.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
 import type { ServeLimits } from '../../src/server/options.js';
+import { runIngest } from '../../src/run/ingest.js';
 import { TEST_ENV, tempDir } from '../helpers/env.js';
 
 export const TOKEN = 'test-token-0123456789';
@@ -67,4 +68,13 @@ export function deal<T>(items: readonly T[], n: number): T[][] {
   const groups: T[][] = Array.from({ length: n }, () => []);
   items.forEach((item, i) => groups[i % n]!.push(item));
   return groups;
+}
+
+/** The ids `auditline ingest` stores for the same lines: what the server must hold, each once. */
+export async function idsIngestStores(lines: readonly string[]): Promise<string[]> {
+  const dir = tempDir();
+  const file = join(dir, 'lines.ndjson');
+  writeFileSync(file, ndjson(lines));
+  await runIngest({ paths: [file], store: join(dir, 'expected.duckdb'), dlq: join(dir, 'dlq.ndjson'), dataDir: dir, workers: 0, env: TEST_ENV });
+  return (await storedIds(join(dir, 'expected.duckdb'))).sort();
 }

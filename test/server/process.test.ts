@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runIngest } from '../../src/run/ingest.js';
 import { TEST_ENV, tempDir } from '../helpers/env.js';
-import { BEARER, bulkBody, deal, fixtureLines, ndjson, storedIds, TOKEN } from './helpers.js';
+import { BEARER, bulkBody, deal, fixtureLines, storedIds, TOKEN, idsIngestStores } from './helpers.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const SENDERS = 4;
@@ -77,14 +76,6 @@ async function sender(url: () => string, lines: readonly string[], acked: string
       await new Promise((r) => setTimeout(r, 20));
     }
   }
-}
-
-async function idsIngestStores(lines: readonly string[]): Promise<string[]> {
-  const dir = tempDir();
-  const file = join(dir, 'lines.ndjson');
-  writeFileSync(file, ndjson(lines));
-  await runIngest({ paths: [file], store: join(dir, 'expected.duckdb'), dataDir: dir, workers: 0, env: TEST_ENV });
-  return (await storedIds(join(dir, 'expected.duckdb'))).sort();
 }
 
 describe.skipIf(!existsSync(CLI))('auditline serve as a process (needs npm run build)', () => {

@@ -2,9 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runIngest } from '../../src/run/ingest.js';
-import { TEST_ENV, tempDir } from '../helpers/env.js';
-import { BEARER, fixtureLines, ndjson, startTestServer, storedIds, TOKEN, type TestServer } from './helpers.js';
+import { BEARER, fixtureLines, ndjson, startTestServer, storedIds, TOKEN, type TestServer, idsIngestStores } from './helpers.js';
 
 /**
  * Real shippers, as Debian packages them, sending the lines of a file to serve's `/_bulk`. Skipped
@@ -41,14 +39,6 @@ afterEach(async () => {
 
 /** Every well-formed fixture line, each its own record: what the shipper reads from its file. */
 const LINES = [...fixtureLines('key-protect.ndjson'), ...fixtureLines('secrets-manager.ndjson')];
-
-async function idsIngestStores(lines: readonly string[]): Promise<string[]> {
-  const dir = tempDir();
-  const file = join(dir, 'lines.ndjson');
-  writeFileSync(file, ndjson(lines));
-  await runIngest({ paths: [file], store: join(dir, 'expected.duckdb'), dlq: join(dir, 'dlq.ndjson'), dataDir: dir, workers: 0, env: TEST_ENV });
-  return (await storedIds(join(dir, 'expected.duckdb'))).sort();
-}
 
 /** Events the server holds, read through its own query route (nobody else may open the store meanwhile). */
 async function storedCount(s: TestServer): Promise<number> {

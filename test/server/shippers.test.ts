@@ -1,28 +1,27 @@
-import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Client } from '@elastic/elasticsearch';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runIngest } from '../../src/run/ingest.js';
-import { TEST_ENV, tempDir } from '../helpers/env.js';
-import { allFixtureLines, BEARER, bulkBody, deal, fixtureLines, ndjson, startTestServer, storedIds, TOKEN, type TestServer } from './helpers.js';
+import {
+  allFixtureLines,
+  BEARER,
+  bulkBody,
+  deal,
+  fixtureLines,
+  ndjson,
+  startTestServer,
+  storedIds,
+  TOKEN,
+  type TestServer,
+  idsIngestStores,
+} from './helpers.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-/** The ids `auditline ingest` stores for the same lines: what the server must hold, each once. */
-async function idsIngestStores(lines: readonly string[]): Promise<string[]> {
-  const dir = tempDir();
-  const file = join(dir, 'lines.ndjson');
-  writeFileSync(file, ndjson(lines));
-  await runIngest({ paths: [file], store: join(dir, 'expected.duckdb'), dlq: join(dir, 'dlq.ndjson'), dataDir: dir, workers: 0, env: TEST_ENV });
-  return (await storedIds(join(dir, 'expected.duckdb'))).sort();
-}
 
 /** A request whose body is sent in part before the sender goes away. */
 function sendHalfAndDisconnect(url: string, path: string, body: string): Promise<void> {
