@@ -16,10 +16,8 @@ import {
 } from './options.js';
 import { readConfigText, parseLocatedYaml } from '../config/yaml-file.js';
 
-/** The `serve --config` file. Every key optional; unknown keys rejected with their file:line. */
-export interface ServeConfigFile {
-  listen?: { host?: string; port?: number };
-  tls?: { cert: string; key: string };
+/** What the configuration file and the flags both name, with the same meaning. */
+interface ServeCommon {
   store?: string;
   out?: string;
   es?: string;
@@ -31,6 +29,12 @@ export interface ServeConfigFile {
   format?: string;
   searches?: string;
   workers?: number;
+}
+
+/** The `serve --config` file. Every key optional; unknown keys rejected with their file:line. */
+export interface ServeConfigFile extends ServeCommon {
+  listen?: { host?: string; port?: number };
+  tls?: { cert: string; key: string };
   auth?: { tokens?: string[]; protectMetrics?: boolean; disabled?: boolean };
   limits?: Partial<ServeLimits>;
   elasticsearch?: { version?: string; clusterName?: string };
@@ -151,20 +155,9 @@ export function parseServeConfig(text: string, file: string): LoadedServeConfig 
 }
 
 /** Flags as `serve` parses them; undefined means "not given". */
-export interface ServeFlags {
+export interface ServeFlags extends ServeCommon {
   host?: string;
   port?: number;
-  store?: string;
-  out?: string;
-  es?: string;
-  esConfig?: string;
-  dlq?: string;
-  dataDir?: string;
-  keyFile?: string;
-  pipelines?: string[];
-  format?: string;
-  searches?: string;
-  workers?: number;
   token?: string[];
   noAuth?: boolean;
   protectMetrics?: boolean;
