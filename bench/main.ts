@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { writeCorpus } from './write-corpus.js';
 import { writeEventArray } from './array-corpus.js';
 import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { ARRAY_STAGES, STAGES } from './stage.js';
+import { runPeers, type PeerRun } from './peers.js';
 import type { UnitCosts } from './unit-costs.js';
 
 /**
@@ -62,7 +63,11 @@ if (args['array-gb'] > 0 && !existsSync(arrayCorpus)) {
  * transforms: the ceiling for transform-2-workers (V8's GC threads and the VM's cores are shared).
  */
 const TWO_PROCESSES = 'transform-2-processes';
-const names = (args.only ? args.only.split(',') : [...Object.keys(STAGES), TWO_PROCESSES]).filter((n) => !ARRAY_STAGES.has(n) || args['array-gb'] > 0);
+/** Names --only may give besides stages: the peers (peers.ts). */
+const PEER_NAMES = new Set(['peers', 'rsyslog', 'syslog-ng', 'jq']);
+const names = (args.only ? args.only.split(',').filter((n) => !PEER_NAMES.has(n)) : [...Object.keys(STAGES), TWO_PROCESSES]).filter(
+  (n) => !ARRAY_STAGES.has(n) || args['array-gb'] > 0,
+);
 const rows: Row[] = [];
 
 /** What stage.ts prints (see stage-result.ts). */
@@ -114,21 +119,28 @@ for (const stage of names) {
   process.stderr.write(`  ${stage}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s\n`);
 }
 
-const jq = spawnSync('jq', ['--version'], { encoding: 'utf8' });
-if (jq.status === 0) {
-  const started = performance.now();
-  // A simpler reshape than ours: pick a few fields, no classification, no validation (-R + fromjson? so malformed lines do not stop it).
-  execFileSync('sh', ['-c', `jq -c -R 'fromjson? | {t: .time, m: .req.method, u: .req.url, s: .res.statusCode, who: .auth.iamId}' ${corpus} > /dev/null`]);
-  const ms = performance.now() - started;
+// The peers (peers.ts): rsyslog, syslog-ng and jq reshaping the same corpus. Run by default; with
+// --only, when named there (`rsyslog`, `syslog-ng`, `jq`, or `peers` for all three).
+const onlyNames = args.only?.split(',');
+const peerRuns: PeerRun[] = [];
+for (const p of await runPeers(corpus, onlyNames ? (name) => onlyNames.includes(name) || onlyNames.includes('peers') : undefined)) {
+  if ('skipped' in p) {
+    process.stderr.write(`  peer ${p.name}: skipped, ${p.skipped}\n`);
+    console.log(`peer ${p.name} skipped: ${p.skipped}`);
+    continue;
+  }
+  peerRuns.push(p);
   rows.push({
-    stage: 'jq -c reshape',
+    stage: `peer ${p.name}`,
     lines: args.lines,
-    ms,
-    linesPerSec: args.lines / (ms / 1000),
-    mibPerSec: bytes / (1 << 20) / (ms / 1000),
-    maxRssMiB: NaN,
-    cpuUsPerLine: NaN,
+    ms: p.ms,
+    linesPerSec: args.lines / (p.ms / 1000),
+    mibPerSec: bytes / (1 << 20) / (p.ms / 1000),
+    maxRssMiB: p.maxRssMiB,
+    cpuUsPerLine: p.cpuUs / args.lines,
+    figures: { written: p.written, expected: p.expected },
   });
+  process.stderr.write(`  peer ${p.name}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s, ${p.written} of ${p.expected} lines written\n`);
 }
 
 const floor = rows.find((r) => r.stage === 'floor');
@@ -158,7 +170,9 @@ for (const r of rows)
   console.log(
     `${pad(r.stage, 26)}${pad(num(r.linesPerSec), 12)}${pad(num(r.mibPerSec, 1), 9)}${pad(num(r.maxRssMiB), 14)}${pad(num(r.cpuUsPerLine, 1), 13)}${num(r.ratioToFloor ?? NaN, 2)}`,
   );
-console.log('(serve-bulk: lines/s from first send to last answer, CPU and RSS of the server process; detect: stored events/s over a pass of every rule)');
+console.log(
+  '(serve-bulk: lines/s from first send to last answer, CPU and RSS of the server process; detect: stored events/s over a pass of every rule; peers: corpus lines over the time until their last line was written, CPU and peak RSS of their process tree)',
+);
 for (const r of rows.filter((x) => x.figures)) {
   console.log(
     `${r.stage}: ${Object.entries(r.figures!)
@@ -189,8 +203,8 @@ const ratios = {
   redactionCost: ratio(get('transform-1-thread'), get('transform-no-redaction')),
   e2eDuckdbLinesPerSec: get('e2e-duckdb-2-workers') ?? get('e2e-duckdb-1-thread'),
   transformCeiling: transformCeiling === undefined ? undefined : Number(transformCeiling.toFixed(3)),
-  toJq: ratio(get('transform-2-workers') ?? get('transform-1-thread'), get('jq -c reshape')),
-  tenTimesJqToFloor: ratio(10 * (get('jq -c reshape') ?? 0), floor?.linesPerSec),
+  toJq: ratio(get('transform-2-workers') ?? get('transform-1-thread'), get('peer jq')),
+  tenTimesJqToFloor: ratio(10 * (get('peer jq') ?? 0), floor?.linesPerSec),
   e2eToTransform2Workers: ratio(get('e2e-duckdb-2-workers'), get('transform-2-workers')),
   serveToBatch: ratio(get('serve-bulk'), get('e2e-duckdb-2-workers')),
   esLoaderToDuckdb: ratio(get('es-loader'), get('e2e-duckdb-2-workers')),
@@ -198,9 +212,28 @@ const ratios = {
   storeCpuUsPerLine: storeCpu === undefined ? undefined : Number(storeCpu.toFixed(2)),
   // Both cores busy and transform and store fully overlapped, e2e over transform-2-workers is at most
   // the transform's share of the CPU each line costs.
+  // CPU per line of the whole job over rsyslog's reshape (the issue's targets: at most 1.4 into NDJSON, 1.8 into DuckDB).
+  ndjsonCpuToRsyslog: ratio(cpuOf('e2e-ndjson-2-workers'), cpuOf('peer rsyslog')),
+  duckdbCpuToRsyslog: ratio(cpuOf('e2e-duckdb-2-workers'), cpuOf('peer rsyslog')),
+  ndjsonCpuToSyslogNg: ratio(cpuOf('e2e-ndjson-2-workers'), cpuOf('peer syslog-ng')),
+  duckdbCpuToSyslogNg: ratio(cpuOf('e2e-duckdb-2-workers'), cpuOf('peer syslog-ng')),
   e2eToTransformCpuCeiling: storeCpu === undefined ? undefined : Number((transformCpu! / (transformCpu! + storeCpu)).toFixed(3)),
 };
 console.log('\nratios:', JSON.stringify(ratios, null, 1));
+// CPU per line of the whole job against each peer's reshape (user + system, every process and thread):
+// how many times the peer's CPU each auditline line costs, and whether the peer wrote every JSON line.
+if (peerRuns.length > 0) {
+  const ndjson = cpuOf('e2e-ndjson-2-workers');
+  const duckdb = cpuOf('e2e-duckdb-2-workers');
+  console.log(`\n${pad('peer', 12)}${pad('CPU us/line', 13)}${pad('lines written', 22)}${pad('NDJSON CPU ×', 14)}DuckDB CPU ×`);
+  for (const p of peerRuns) {
+    const us = cpuOf(`peer ${p.name}`)!;
+    const lost = p.written < p.expected ? ` (${p.expected - p.written} lost)` : '';
+    console.log(
+      `${pad(p.name, 12)}${pad(num(us, 1), 13)}${pad(`${p.written}/${p.expected}${lost}`, 22)}${pad(num(ndjson ? ndjson / us : NaN, 2), 14)}${num(duckdb ? duckdb / us : NaN, 2)}`,
+    );
+  }
+}
 const out = args.out ?? (args.only ? 'bench/results-only.json' : 'bench/results.json');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), corpus, lines: args.lines, bytes, rows, unitCosts: unit, ratios }, null, 1)}\n`);
