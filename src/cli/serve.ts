@@ -26,6 +26,10 @@ interface ServeArgs {
   workers?: number;
   'max-body-bytes'?: number;
   'max-in-flight-bytes'?: number;
+  'max-connections'?: number;
+  'headers-timeout-ms'?: number;
+  'request-timeout-ms'?: number;
+  'min-body-bytes-per-second'?: number;
   'es-version'?: string;
   'detect-every'?: string;
   'detect-look-back'?: string;
@@ -67,6 +71,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('workers', { type: 'number', describe: 'transform worker threads (0: main thread; default one per core)' })
       .option('max-body-bytes', { type: 'number', describe: 'largest request body, as sent and inflated (default 32 MiB); 413 beyond' })
       .option('max-in-flight-bytes', { type: 'number', describe: 'input in flight before requests get 429 (default 64 MiB)' })
+      .option('max-connections', { type: 'number', describe: 'open connections at most; idle ones are closed first, then new ones get 503 (default 512)' })
+      .option('headers-timeout-ms', { type: 'number', describe: 'time to receive a request line and headers; 408 beyond (default 30000)' })
+      .option('request-timeout-ms', { type: 'number', describe: 'time to receive a whole request; 408 beyond (default 120000)' })
+      .option('min-body-bytes-per-second', { type: 'number', describe: 'a body slower than this over 10 s is cut with 408 (default 1)' })
       .option('es-version', { type: 'string', describe: 'version.number reported to shippers (default 8.19.0)' })
       .option('detect-every', { type: 'string', describe: 'run every detection rule on this schedule, e.g. 5m (default 5m when any detect option is set)' })
       .option('detect-look-back', { type: 'string', describe: 'each scheduled run covers this much time before now, e.g. 1h (default 1h)' })
@@ -96,6 +104,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         tlsKey: args['tls-key'],
         maxBodyBytes: args['max-body-bytes'],
         maxInFlightBytes: args['max-in-flight-bytes'],
+        maxConnections: args['max-connections'],
+        headersTimeoutMs: args['headers-timeout-ms'],
+        requestTimeoutMs: args['request-timeout-ms'],
+        minBodyBytesPerSecond: args['min-body-bytes-per-second'],
         esVersion: args['es-version'],
         detectEvery: args['detect-every'],
         detectLookBack: args['detect-look-back'],

@@ -165,11 +165,23 @@ export interface ServeFlags extends ServeCommon {
   tlsKey?: string;
   maxBodyBytes?: number;
   maxInFlightBytes?: number;
+  maxConnections?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  minBodyBytesPerSecond?: number;
   esVersion?: string;
   detectEvery?: string;
   detectLookBack?: string;
   webhook?: string;
 }
+
+/** Limits that have a flag of their own besides the body and in-flight sizes, with the flag's name for errors. */
+const LIMIT_FLAGS = {
+  maxConnections: '--max-connections',
+  headersTimeoutMs: '--headers-timeout-ms',
+  requestTimeoutMs: '--request-timeout-ms',
+  minBodyBytesPerSecond: '--min-body-bytes-per-second',
+} as const satisfies Partial<Record<keyof ServeLimits & keyof ServeFlags, string>>;
 
 /** The environment variable that holds a token (so it stays out of `ps` and shell history). */
 export const TOKEN_ENV = 'AUDITLINE_TOKEN';
@@ -192,6 +204,12 @@ export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig
   for (const [k, v] of Object.entries(c.limits ?? {})) if (v !== undefined && v !== null) limits[k as keyof ServeLimits] = v;
   if (flags.maxBodyBytes !== undefined) limits.maxBodyBytes = flags.maxBodyBytes;
   if (flags.maxInFlightBytes !== undefined) limits.maxInFlightBytes = flags.maxInFlightBytes;
+  for (const [k, flag] of Object.entries(LIMIT_FLAGS) as [keyof typeof LIMIT_FLAGS, string][]) {
+    const v = flags[k];
+    if (v === undefined) continue;
+    if (!Number.isInteger(v) || v < 1) throw new AuditlineError('AL_CLI_USAGE', `${flag} must be a positive integer, not ${v}`);
+    limits[k] = v;
+  }
   const detect = resolveDetect(flags, c.detect ?? undefined);
   const elsewhere = fromFlags ? (flags.out ?? flags.es ?? flags.esConfig) : (c.out ?? c.es ?? c.esConfig);
   if (detect && elsewhere)

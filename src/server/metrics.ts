@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineStats, SourceResult } from '../run/engine.js';
+import type { ConnectionCut } from './connection-guard.js';
 
 /**
  * Distinct values one label may take before further ones are counted as `other`. Locations and
@@ -36,6 +37,10 @@ export interface ServerMetrics {
   acknowledged(route: string, result: SourceResult, seconds: number): void;
   /** A request refused as a whole before or after its lines entered the engine (`backpressure`, `store_failure`, ...). */
   refused(route: string, reason: 'backpressure' | 'store_failure' | 'too_large' | 'internal'): void;
+  /** A connection cut or refused before a route answered it (slow headers or body, too many connections, ...). */
+  connectionCut(reason: ConnectionCut): void;
+  /** Where the number of open connections is read from (set once the server exists). */
+  readConnections(open: () => number): void;
   /** A scheduled detection cycle ended (`ok`, or `failed` when it threw); `newFindings` were raised for the first time. */
   detectionCycle(outcome: 'ok' | 'failed', newFindings: number): void;
   /** A finding posted to the webhook: `delivered` (2xx) or `failed` (another status, a network error, a timeout). */
@@ -119,6 +124,21 @@ export function createMetrics(stats: () => EngineStats): ServerMetrics {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const cuts = new Counter({
+    name: 'auditline_connections_cut_total',
+    help: 'Connections cut or refused before a route answered, by reason (header_timeout, request_timeout, slow_body, too_many_connections, idle_shed, bad_request)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  let openConnections: () => number = () => 0;
+  new Gauge({
+    name: 'auditline_http_connections',
+    help: 'HTTP connections open now',
+    registers: [registry],
+    collect() {
+      this.set(openConnections());
+    },
+  });
   const engineGauge = (name: string, help: string, read: (s: EngineStats) => number) =>
     new Gauge({
       name,
@@ -156,6 +176,10 @@ export function createMetrics(stats: () => EngineStats): ServerMetrics {
       ack.observe({ route }, seconds);
     },
     refused: (route, reason) => refusals.inc({ route, reason }),
+    connectionCut: (reason) => cuts.inc({ reason }),
+    readConnections(open) {
+      openConnections = open;
+    },
     detectionCycle(outcome, n) {
       detectionCycles.inc({ outcome });
       newFindings.inc(n);

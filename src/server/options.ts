@@ -61,6 +61,22 @@ export interface ServeLimits {
   requestTimeoutMs: number;
   /** Idle keep-alive connections are closed after this. Default 65 s, above the 60 s most shippers keep them. */
   keepAliveTimeoutMs: number;
+  /**
+   * Open connections at most. At the cap, idle ones (keep-alive between requests, or connected and
+   * silent) are closed first, then a new one is answered 503 and closed. Default 512: under the
+   * 1,024 descriptors a process gets by default, with room for the store and files; a shipper keeps
+   * a few connections (Logstash at most 100 per host).
+   */
+  maxConnections: number;
+  /**
+   * A request body arriving slower than this many bytes a second over `bodyRateWindowMs` is answered
+   * 408 and its connection closed. Default 1: a sender trickling a byte every few seconds would
+   * otherwise hold a connection and its buffer for the whole request timeout, and no shipper sends
+   * that slowly.
+   */
+  minBodyBytesPerSecond: number;
+  /** The window the body rate is measured over. Default 10 s, so a pause of a few seconds on a busy link is no cut. */
+  bodyRateWindowMs: number;
   /** On SIGTERM, how long requests in flight may take before their connections are cut. Default 30 s (Kubernetes' grace period). */
   shutdownGraceMs: number;
   /** `Retry-After` of 429 and 503 answers. Default 1 s. */
@@ -74,6 +90,9 @@ export const DEFAULT_LIMITS: ServeLimits = {
   headersTimeoutMs: 30_000,
   requestTimeoutMs: 120_000,
   keepAliveTimeoutMs: 65_000,
+  maxConnections: 512,
+  minBodyBytesPerSecond: 1,
+  bodyRateWindowMs: 10_000,
   shutdownGraceMs: 30_000,
   retryAfterSeconds: 1,
 };

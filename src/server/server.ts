@@ -18,6 +18,7 @@ import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
 import type { AppContext, ServerState } from './context.js';
 import { startDetectScheduler, type DetectScheduler } from './detect-schedule.js';
+import { guardConnections } from './connection-guard.js';
 import { createMetrics } from './metrics.js';
 import type { ServeOptions } from './options.js';
 import { esCompatRoutes } from './routes/es-compat.js';
@@ -48,6 +49,10 @@ export interface StartOptions {
   /** The clock scheduled detection takes its look-back window from (tests fix it on their fixtures' day). */
   now?: () => number;
 }
+
+/** Bounds of how often node:http looks for connections past their header or request timeout. */
+const MIN_CHECK_INTERVAL_MS = 50;
+const MAX_CHECK_INTERVAL_MS = 1000;
 
 /** The longest part of an index name kept in a source name (dead-letter entries carry it). */
 const MAX_INDEX_IN_NAME = 64;
@@ -103,11 +108,17 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
     authenticate: opts.noAuth ? undefined : createAuthenticator(opts.tokens),
     log,
   });
-  const http = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+  // node:http checks its header and request timeouts every `connectionsCheckingInterval` (30 s by
+  // default, so a 30 s headers timeout cut a slowloris sender only after up to 60 s).
+  const connectionsCheckingInterval = Math.max(MIN_CHECK_INTERVAL_MS, Math.min(MAX_CHECK_INTERVAL_MS, opts.limits.headersTimeoutMs / 4));
+  const httpOptions = { connectionsCheckingInterval };
+  const http = tls ? createHttpsServer({ ...tls, ...httpOptions }, handler) : createHttpServer(httpOptions, handler);
   // Slow senders cannot hold a connection and its buffers for ever: headers, then the whole request, are timed.
   http.headersTimeout = opts.limits.headersTimeoutMs;
   http.requestTimeout = opts.limits.requestTimeoutMs;
   http.keepAliveTimeout = opts.limits.keepAliveTimeoutMs;
+  const guard = guardConnections(http, opts.limits, (reason) => ctx.metrics.connectionCut(reason));
+  ctx.metrics.readConnections(guard.open);
 
   try {
     await listen(http, opts.port, opts.host);
@@ -136,6 +147,7 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
         grace.unref();
         await closed;
         clearTimeout(grace);
+        guard.stop();
         // A detection run in progress reads the store: it ends before the store closes.
         await detection?.stop();
         await engine.close();
