@@ -291,8 +291,11 @@ export class Follower {
           const buf = Buffer.allocUnsafe(CHUNK_BYTES);
           const { bytesRead } = await io(e.path, handle.read(buf, 0, buf.length, pos));
           if (bytesRead === 0) break;
+          // A byte-order mark opening the file is no part of its first line (JSON.parse refuses it); its bytes still count in the offset.
+          const bom = pos === 0 && bytesRead >= UTF8_BOM.length && UTF8_BOM.equals(buf.subarray(0, UTF8_BOM.length)) ? UTF8_BOM.length : 0;
+          consumed += bom;
           pos += bytesRead;
-          for (const c of chunker.push(buf.subarray(0, bytesRead))) yield rebased(c);
+          for (const c of chunker.push(buf.subarray(bom, bytesRead))) yield rebased(c);
         }
         const stopped = more || stop();
         // Complete lines still buffered; the partial line after the last newline waits for the next cycle.
@@ -313,6 +316,8 @@ export class Follower {
     };
   }
 }
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 function idOf(f: { dev: string; ino: string }): string {
   return `${f.dev}:${f.ino}`;
