@@ -34,13 +34,20 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes, 'the body');
   const raw = await collect(req, maxBytes);
   const decode = DECODERS[encoding];
-  if (!decode) return raw;
+  if (!decode) return withoutBom(raw);
   try {
-    return await decode(raw, { maxOutputLength: maxBytes });
+    return withoutBom(await decode(raw, { maxOutputLength: maxBytes }));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes, 'the inflated body');
     throw new HttpError(400, 'parse_exception', `the ${encoding} body cannot be inflated`);
   }
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** A body saved by an editor may open with a byte-order mark: it is no part of the first line or action (JSON.parse refuses it). */
+function withoutBom(body: Buffer): Buffer {
+  return body.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? body.subarray(UTF8_BOM.length) : body;
 }
 
 /**
