@@ -1,12 +1,13 @@
 // ESLint flat config: typescript-eslint's recommended rules everywhere, and rules that need the
-// type checker over src/ and test/. Layer rules (which folder may import which) are checked by
-// dependency-cruiser (.dependency-cruiser.cjs); `npm run lint` runs both.
+// type checker over src/, test/ and the page's source (ui/src, typed by ui/tsconfig.json). Layer
+// rules (which folder may import which) are checked by dependency-cruiser (.dependency-cruiser.cjs);
+// `npm run lint` runs both.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** The files the type-aware rules read through tsconfig.json. */
-export const TYPE_CHECKED_FILES = ['src/**/*.ts', 'test/**/*.ts'];
+export const TYPE_CHECKED_FILES = ['src/**/*.ts', 'test/**/*.ts', 'ui/src/**/*.{ts,tsx}'];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'auditline-data/', 'bench/corpus/', 'bench/dist/'] },

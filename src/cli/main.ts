@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule<object, never>>> = {
   detect: async () => (await import('./detect.js')).detectCommand as never,
   verify: async () => (await import('./verify.js')).verifyCommand as never,
   digests: async () => (await import('./digests.js')).digestsCommand as never,
+  ui: async () => (await import('./ui.js')).uiCommand as never,
 };
 
 /** The commands to register: the one named first on the command line, or all of them (help, a typo). */

@@ -3,11 +3,16 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Authenticate } from './auth.js';
 import type { AppContext, Reply, RouteDef } from './context.js';
 import { errorBody, HttpError, httpErrorOf } from './http-error.js';
+import { loadPage, PAGE_HEADERS, type PageFile, type PageFiles } from './page.js';
 
 /** Headers every answer carries: the official clients reject a 2xx without the product header, Logstash will not start. */
 const PRODUCT_HEADERS = { 'X-Elastic-Product': 'Elasticsearch' } as const;
 const JSON_TYPE = 'application/json';
+/** An answer is data, never a document to render or a script to run, even when a browser opens it directly. */
+const API_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'" } as const;
 const UNMATCHED = 'unmatched';
+/** The metrics' route label of every file of the page (one label, not one per file name). */
+const PAGE_ROUTE = 'page';
 
 export interface AppOptions {
   routes: readonly RouteDef[];
@@ -15,6 +20,8 @@ export interface AppOptions {
   authenticate: Authenticate | undefined;
   /** Where server-side failures are reported (never with credentials or record content). */
   log: (message: string) => void;
+  /** The analysts' page served at `/` (default: the built one in dist/ui, when there is one). */
+  page?: PageFiles;
 }
 
 interface Matched {
@@ -32,8 +39,16 @@ export function createApp(ctx: AppContext, opts: AppOptions): (req: IncomingMess
     for (const method of def.methods) router.on(method as HTTPMethod, def.path, () => undefined, { def } satisfies Matched);
   }
 
+  const page = opts.page ?? loadPage();
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://auditline');
+    const file = page.match(req.method, url.pathname, req.headers.accept);
+    if (file) {
+      sendFile(req, res, file, ctx.state.stopping);
+      ctx.metrics.request(PAGE_ROUTE, req.method ?? '', 200);
+      return;
+    }
     const found = router.find((req.method ?? 'GET') as HTTPMethod, url.pathname);
     const def = (found?.store as Matched | undefined)?.def;
     const route = def?.path ?? UNMATCHED;
@@ -75,11 +90,24 @@ export function createApp(ctx: AppContext, opts: AppOptions): (req: IncomingMess
 }
 
 function headersOf(reply: Reply, stopping: boolean, length: number | undefined): Record<string, string | number> {
-  const headers: Record<string, string | number> = { ...PRODUCT_HEADERS, 'Content-Type': reply.contentType ?? JSON_TYPE, ...reply.headers };
+  const headers: Record<string, string | number> = { ...PRODUCT_HEADERS, ...API_HEADERS, 'Content-Type': reply.contentType ?? JSON_TYPE, ...reply.headers };
   if (length !== undefined) headers['Content-Length'] = length;
   // While stopping, each answer closes its connection, so keep-alive senders reconnect elsewhere or later.
   if (stopping) headers.Connection = 'close';
   return headers;
+}
+
+/** A file of the page: no product header (it is not an Elasticsearch answer), the page's security headers. */
+function sendFile(req: IncomingMessage, res: ServerResponse, file: PageFile, stopping: boolean): void {
+  if (res.destroyed) return;
+  res.writeHead(200, {
+    ...PAGE_HEADERS,
+    'Content-Type': file.contentType,
+    'Content-Length': file.body.length,
+    'Cache-Control': file.cacheControl,
+    ...(stopping ? { Connection: 'close' } : {}),
+  });
+  res.end(req.method === 'HEAD' ? undefined : file.body);
 }
 
 function send(req: IncomingMessage, res: ServerResponse, reply: Reply, stopping: boolean): void {

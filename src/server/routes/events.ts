@@ -3,6 +3,7 @@ import { toCadf } from '../../profiles/cadf.js';
 import { openStoreReader, type EventFilter, type EventPosition, type StoreReader } from '../../sinks/duckdb/read.js';
 import type { AppContext, Reply, RouteDef, RouteInput } from '../context.js';
 import { badRequest, oneOf, optionalCount, optionalInstant, queryValues } from '../query-input.js';
+import { analystRoutes } from './analyst.js';
 import { openReadConnection } from './query-store.js';
 
 const NDJSON = 'application/x-ndjson';
@@ -85,4 +86,8 @@ function decodeCursor(text: string): EventPosition {
   throw badRequest('after: not a cursor from X-Auditline-Next-Page');
 }
 
-export const eventRoutes: readonly RouteDef[] = [{ methods: ['GET'], path: '/api/events', handler: events }];
+export const eventRoutes: readonly RouteDef[] = [
+  { methods: ['GET'], path: '/api/events', handler: events },
+  // The analysts' page's own routes ride on this list, so every server with the query routes has them.
+  ...analystRoutes,
+];

@@ -25,7 +25,7 @@ export const MAX_SEARCH_LIMIT = 50_000;
 /** A run body is a few parameters; anything larger is not one. */
 const MAX_RUN_BODY_BYTES = 64 * 1024;
 /** Names only: `findSearch` also takes file paths, which a request must never reach. */
-const SEARCH_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const SEARCH_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const RUN_KEYS = ['params', 'since', 'until', 'location', 'limit', 'format'];
 
 /** `GET /api/searches`: every saved search and rule of the server's folder, with what a form needs to run it. */
@@ -91,7 +91,7 @@ export function formatRun(result: RunResult, def: SearchDefinition, format: Outp
 }
 
 /** Parameters as the CLI's `--param k=v` gives them (typed by `resolveParams`); JSON numbers and booleans are accepted as their text. */
-function paramStrings(value: unknown): Record<string, string> {
+export function paramStrings(value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw badRequest('"params" must be an object of parameter values');
   const out: Record<string, string> = {};
