@@ -1,7 +1,7 @@
 import { INDEX_PATTERN, streamName } from '../sinks/elasticsearch/templates.js';
 import { ID_FIELD, TIME_FIELD } from './fields.js';
 import { SAMPLE_IDS } from './compile-sql.js';
-import type { Plan } from './plan.js';
+import type { Plan, WorkingWindow } from './plan.js';
 import type { Match, Predicate } from './predicate.js';
 import type { Threshold } from './schema.js';
 
@@ -94,6 +94,40 @@ function timeRange(fromMs: number | undefined, untilMs: number | undefined): Jso
   return { range: { [TIME]: r } };
 }
 
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** Most time ranges an outside-hours filter may hold: two or so a day, so about three years of range. */
+export const MAX_OFF_HOURS_RANGES = 2_000;
+
+/**
+ * The stretches of [fromMs, untilMs) outside a working window, as time ranges (adjacent ones merged:
+ * a weekend is one). Query DSL has no hour-of-day query short of a script, and the searched range is
+ * known when the query is built.
+ */
+export function outsideHoursDsl(w: WorkingWindow, fromMs: number, untilMs: number): JsonObject {
+  const ranges: [number, number][] = [];
+  const add = (start: number, end: number) => {
+    const a = Math.max(start, fromMs);
+    const b = Math.min(end, untilMs);
+    if (a >= b) return;
+    const last = ranges.at(-1);
+    if (last && last[1] >= a) last[1] = Math.max(last[1], b);
+    else ranges.push([a, b]);
+  };
+  for (let day = Math.floor(fromMs / DAY_MS) * DAY_MS; day < untilMs; day += DAY_MS) {
+    if (!w.days.includes(new Date(day).getUTCDay())) add(day, day + DAY_MS);
+    else {
+      add(day, day + w.fromMin * MINUTE_MS);
+      add(day + w.toMin * MINUTE_MS, day + DAY_MS);
+    }
+  }
+  if (ranges.length > MAX_OFF_HOURS_RANGES)
+    throw new Error(`outside-hours over this range needs ${ranges.length} time ranges (at most ${MAX_OFF_HOURS_RANGES}): search a shorter range`);
+  if (ranges.length === 0) return { match_none: {} };
+  const clauses = ranges.map(([a, b]): JsonObject => ({ range: { [TIME]: { gte: Math.floor(a), lt: Math.ceil(b), format: 'epoch_millis' } } }));
+  return clauses.length === 1 ? clauses[0]! : { bool: { should: clauses, minimum_should_match: 1 } };
+}
+
 /** A bucket_selector keeping buckets whose `path` value meets every comparison of a threshold. */
 function thresholdSelector(path: string, t: Threshold): JsonObject {
   const ops = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '==' } as const;
@@ -131,7 +165,9 @@ export function compileDsl(plan: Plan, range: DslRange): DslRequest {
   const index = range.location === undefined ? INDEX_PATTERN : streamName(range.location);
   const lookBack = plan.kind === 'new_terms' || plan.kind === 'baseline';
   const from = range.sinceMs === undefined ? undefined : lookBack ? range.sinceMs - plan.historyMs : range.sinceMs;
-  const filter = [timeRange(from, range.untilMs), predicateDsl(plan.filter)].filter((q): q is JsonObject => q !== undefined && !('match_all' in q));
+  if (plan.outsideHours && (from === undefined || range.untilMs === undefined)) throw new Error('a rule runs over a closed time range');
+  const hours = plan.outsideHours ? outsideHoursDsl(plan.outsideHours, from!, range.untilMs!) : undefined;
+  const filter = [timeRange(from, range.untilMs), predicateDsl(plan.filter), hours].filter((q): q is JsonObject => q !== undefined && !('match_all' in q));
   const query: JsonObject = filter.length === 0 ? { match_all: {} } : { bool: { filter } };
 
   if (plan.kind === 'events') {

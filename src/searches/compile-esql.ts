@@ -105,6 +105,14 @@ export function compileEsql(plan: Plan, range: EsqlRange): EsqlRequest {
   if (range.untilMs !== undefined) where.push(`${time} < TO_DATETIME(${params.bind(Math.floor(range.untilMs), 'until')})`);
   const filter = predicateEsql(plan.filter, params, plan.name);
   if (filter !== 'true') where.push(filter);
+  if (plan.outsideHours) {
+    // DAY_OF_WEEK is ISO's (Monday 1 to Sunday 7); the plan counts Sunday as 0.
+    const days = plan.outsideHours.days.map((d) => params.bind(d === 0 ? 7 : d)).join(', ');
+    const minute = `DATE_EXTRACT("MINUTE_OF_DAY", ${time})`;
+    where.push(
+      `NOT (DATE_EXTRACT("DAY_OF_WEEK", ${time}) IN (${days}) AND ${minute} >= ${params.bind(plan.outsideHours.fromMin, 'work_from')} AND ${minute} < ${params.bind(plan.outsideHours.toMin, 'work_to')})`,
+    );
+  }
   if (where.length > 0) lines.push(`WHERE ${where.join(' AND ')}`);
 
   if (plan.kind === 'events') {

@@ -1,5 +1,5 @@
 import { TIME_FIELD, type SearchField } from './fields.js';
-import type { Plan } from './plan.js';
+import type { Plan, WorkingWindow } from './plan.js';
 import type { Match, Predicate } from './predicate.js';
 
 /**
@@ -123,6 +123,7 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
   }
   const filter = predicateSql(plan.filter, params);
   if (filter !== 'true') where.push(filter);
+  if (plan.outsideHours) where.push(outsideHoursSql(plan.outsideHours, params));
 
   const columns = ['id', TIME, 'location'];
   if (plan.kind === 'events') columns.push('event::VARCHAR AS event');
@@ -220,6 +221,17 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
       return { sql, params: params.values };
     }
   }
+}
+
+/**
+ * Events outside a working window, in UTC: the day of the week from the epoch day (1970-01-01 was a
+ * Thursday, day 4 counting Sunday as 0) and the minute of the day, from the stored time alone.
+ */
+function outsideHoursSql(w: WorkingWindow, params: Params): string {
+  const ms = `epoch_ms(${TIME})`;
+  const minute = `${ms} // 60000 % 1440`;
+  const days = w.days.map((d) => params.bind(d)).join(', ');
+  return `NOT ((${ms} // 86400000 + 4) % 7 IN (${days}) AND ${minute} >= ${params.bind(w.fromMin)} AND ${minute} < ${params.bind(w.toMin)})`;
 }
 
 /** What every finding reports of its events: first and last time, sample ids, locations. */

@@ -55,6 +55,11 @@ export function exportSearch(plan: Plan, to: ExportTarget, range: ExportRange): 
 export function kibanaSavedObjects(plan: Plan, location: string | undefined): string {
   if (plan.kind !== 'events')
     throw new AuditlineError('AL_SEARCH_EXPORT', `${plan.name} is a ${plan.kind} rule; a Kibana saved search holds a query only (use --to dsl or --to esql)`);
+  if (plan.outsideHours)
+    throw new AuditlineError(
+      'AL_SEARCH_EXPORT',
+      `${plan.name} keeps to events outside working hours, which a saved search cannot hold (use --to dsl or --to esql)`,
+    );
   const def = plan.definition;
   const dataViewId = location === undefined ? DATA_VIEW_ID : `${DATA_VIEW_ID}-${location}`;
   const dataView = {

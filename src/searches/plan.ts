@@ -2,7 +2,7 @@ import { ConditionSyntaxError, parseCondition, referencedSelections } from './co
 import { LOCATION_FIELD, resolveField, type SearchField } from './fields.js';
 import type { LoadedSearch, SearchIssue } from './load.js';
 import { conditionPredicate, selectionPredicate, type Bind, type Predicate } from './predicate.js';
-import { durationMs, type Scalar, type SearchDefinition, type Selection, type Threshold } from './schema.js';
+import { durationMs, WEEKDAYS, type Scalar, type SearchDefinition, type Selection, type Threshold } from './schema.js';
 
 /**
  * A search made ready for a backend: its filter as a predicate tree, and what to do with the
@@ -38,7 +38,18 @@ export interface Plan {
   factor: number;
   minCount: number;
   minHistory: number;
+  /** Only events outside this working window (UTC) pass the filter */
+  outsideHours: WorkingWindow | undefined;
 }
+
+/** A working window in numbers: days as `getUTCDay()` numbers (0 Sunday), minutes of the day, `toMin` exclusive. */
+export interface WorkingWindow {
+  days: number[];
+  fromMin: number;
+  toMin: number;
+}
+
+const clockMin = (clock: string): number => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
 
 export type ParamValues = Record<string, string | number | boolean>;
 
@@ -139,6 +150,7 @@ export function buildPlan(loaded: LoadedSearch, params: ParamValues | undefined)
     factor: 0,
     minCount: 0,
     minHistory: 0,
+    outsideHours: undefined,
   };
 
   const blocks = (['correlation', 'new_terms', 'baseline'] as const).filter((b) => def[b] !== undefined);
@@ -195,6 +207,18 @@ export function buildPlan(loaded: LoadedSearch, params: ParamValues | undefined)
     } else if (b.metric === 'error_rate') {
       plan.errors = { kind: 'match', field: resolveField('outcome')!, op: 'eq', value: 'failure', cased: false };
     }
+  }
+  const hours = def['outside-hours'];
+  if (hours) {
+    const window: WorkingWindow = {
+      days: hours.days.map((d) => WEEKDAYS.indexOf(d)).sort((a, b) => a - b),
+      fromMin: clockMin(hours.from),
+      toMin: clockMin(hours.to),
+    };
+    if (window.fromMin >= window.toMin)
+      at(`outside-hours: from ${hours.from} must be before to ${hours.to} (a window across midnight is two windows)`, '/outside-hours', 'to');
+    if (def.type === 'search') at('outside-hours belongs to detection rules, which always run over a closed time range', '/outside-hours');
+    plan.outsideHours = window;
   }
   // Location is always a group: findings name where they come from, and events of two
   // locations are correlated only when the rule counts locations themselves.

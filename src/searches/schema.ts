@@ -72,6 +72,18 @@ export interface Baseline {
   errors?: string;
 }
 
+/**
+ * A working window: a rule with one matches only events outside it. Days and times are UTC, as
+ * event times are stored; `to` is exclusive, and a window that ends at midnight says `24:00`.
+ */
+export interface OutsideHours {
+  days: Weekday[];
+  from: string;
+  to: string;
+}
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
 export type Severity = 'informational' | 'low' | 'medium' | 'high' | 'critical';
 
 export interface SearchDefinition {
@@ -92,6 +104,7 @@ export interface SearchDefinition {
   correlation?: Correlation;
   new_terms?: NewTerms;
   baseline?: Baseline;
+  'outside-hours'?: OutsideHours;
 }
 
 const FIELD_NAME = { type: 'string', pattern: '^[A-Za-z0-9_@][A-Za-z0-9_@.\\-]*$' } as const;
@@ -103,6 +116,7 @@ const THRESHOLD = {
   minProperties: 1,
   properties: Object.fromEntries(['gt', 'gte', 'lt', 'lte', 'eq'].map((k) => [k, { type: 'integer', minimum: 0 }])),
 } as const;
+const CLOCK = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$' } as const;
 const SCALAR = { type: ['string', 'number', 'boolean', 'null'] } as const;
 const SELECTION_MAP = {
   type: 'object',
@@ -180,6 +194,16 @@ export const searchJsonSchema = {
         'min-count': { type: 'integer', minimum: 1 },
         'min-history': { type: 'integer', minimum: 0 },
         errors: { type: 'string' },
+      },
+    },
+    'outside-hours': {
+      type: 'object',
+      additionalProperties: false,
+      required: ['days', 'from', 'to'],
+      properties: {
+        days: { type: 'array', items: { enum: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] }, minItems: 1, uniqueItems: true },
+        from: CLOCK,
+        to: CLOCK,
       },
     },
   },

@@ -359,3 +359,33 @@ describe('compiling correlations', () => {
     expect(q.params).toMatchObject({ min_count: 5, factor: 3, min_history: 0, span: 3_600_000 });
   });
 });
+
+describe('compiling a working window', () => {
+  const WEEKDAYS_9_TO_5 = `${RULE}detection:\n  sel:\n    action: kms.secrets.delete\n  condition: sel\noutside-hours:\n  days: [mon, tue, wed, thu, fri]\n  from: '09:00'\n  to: '17:00'\n`;
+  // Friday 2025-11-21 and Saturday 2025-11-22 (UTC).
+  const FRIDAY = Date.parse('2025-11-21T00:00:00Z');
+  const HOUR = 3_600_000;
+
+  it('SQL keeps events whose weekday and minute of the day (UTC, from the stored time) fall outside it', () => {
+    const q = compileSql(planFromYaml(WEEKDAYS_9_TO_5), { tables: ['events_us_south'], sinceMs: FRIDAY, untilMs: FRIDAY + 48 * HOUR });
+    expect(q.sql).toContain(
+      '    AND lower(action) = $p1\n    AND NOT ((epoch_ms(event_time) // 86400000 + 4) % 7 IN ($p2, $p3, $p4, $p5, $p6) AND epoch_ms(event_time) // 60000 % 1440 >= $p7 AND epoch_ms(event_time) // 60000 % 1440 < $p8)\n',
+    );
+    expect(q.params).toMatchObject({ p2: 1, p3: 2, p4: 3, p5: 4, p6: 5, p7: 540, p8: 1020 });
+  });
+
+  it('DSL spells the stretches of the searched range outside it as time ranges, a night and weekend joined', () => {
+    const body = compileDsl(planFromYaml(WEEKDAYS_9_TO_5), { sinceMs: FRIDAY, untilMs: FRIDAY + 48 * HOUR }).body as { query: { bool: { filter: unknown[] } } };
+    const range = (gte: number, lt: number) => ({ range: { '@timestamp': { gte, lt, format: 'epoch_millis' } } });
+    expect(body.query.bool.filter[2]).toEqual({
+      bool: { should: [range(FRIDAY, FRIDAY + 9 * HOUR), range(FRIDAY + 17 * HOUR, FRIDAY + 48 * HOUR)], minimum_should_match: 1 },
+    });
+  });
+
+  it('is refused on searches, and when it ends before it starts', () => {
+    expect(() =>
+      planFromYaml(`${SEARCH}detection:\n  sel:\n    action: x\n  condition: sel\noutside-hours:\n  days: [mon]\n  from: '09:00'\n  to: '17:00'\n`),
+    ).toThrow(/outside-hours belongs to detection rules/);
+    expect(() => planFromYaml(WEEKDAYS_9_TO_5.replace("to: '17:00'", "to: '08:00'"))).toThrow(/must be before to/);
+  });
+});

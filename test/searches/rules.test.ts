@@ -160,6 +160,15 @@ describe('bundled detection rules on their fixtures', () => {
         samples: 3,
       },
       {
+        name: 'off-hours-admin',
+        location: 'us-south',
+        group: ['initiator.id', 'target.id'],
+        count: 1,
+        firstSeen: '2025-11-21T02:00:00.000Z',
+        lastSeen: '2025-11-21T02:00:00.000Z',
+        samples: 1,
+      },
+      {
         name: 'call-rate-anomaly',
         location: 'eu-gb',
         group: ['action'],
