@@ -2,15 +2,17 @@ import type { Transform } from 'node:stream';
 import Parser from 'stream-json/Parser.js';
 import Pick from 'stream-json/filters/Pick.js';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
+import { JsonArrayScanner } from './json-scan.js';
 import { DEFAULT_BATCH_LINES, DEFAULT_MAX_LINE_BYTES, type BrokenDocument, type LineBatch, type OversizedLine } from './lines.js';
 
 /**
  * JSON documents that hold many records: one big array (`[{…},{…}]`, any layout) or an
- * Elasticsearch search response (`{"took":…,"hits":{"hits":[{"_source":{…}}]}}`). They are
- * streamed token by token with stream-json, so a 2 GB array is never in memory: only the
- * element being assembled is. Each element becomes one line (`JSON.stringify`), numbered by
- * its index + 1, so the rest of the chain is the line chain. One-object-per-line files never
- * come here: the line splitter is several times faster than any token streamer.
+ * Elasticsearch search response (`{"took":…,"hits":{"hits":[{"_source":{…}}]}}`). Neither is
+ * ever in memory whole: only the element being read is. Each element becomes one line (its text
+ * as JSON.stringify writes it), numbered by its index + 1, so the rest of the chain is the line
+ * chain. Arrays are cut by a byte scanner (json-scan.ts); search responses, whose elements sit
+ * inside `hits.hits` of an object, are streamed token by token with stream-json (rarer, and
+ * smaller: one response is a page of hits). One-object-per-line files never come here.
  */
 
 export type JsonDocumentKind = 'array' | 'search-response' | 'lines';
@@ -92,6 +94,28 @@ export async function* readJsonArrayBatches(
     return batch;
   };
 
+  if (kind === 'array') {
+    // Arrays by the byte scanner (json-scan.ts): each element's text as it is (or as JSON.stringify writes it).
+    const scanner = new JsonArrayScanner(maxLineBytes);
+    for await (const chunk of chunks) {
+      for (const element of scanner.push(chunk)) {
+        if ('text' in element) lines.push(element.text);
+        else {
+          oversized.push({ index: lines.length, bytes: element.oversized, head: element.head });
+          lines.push('');
+        }
+        if (lines.length >= batchLines) yield take();
+      }
+      if (scanner.broken !== undefined) break;
+    }
+    scanner.end();
+    if (scanner.broken !== undefined) {
+      broken = { index: lines.length, reason: `array broken after element ${scanner.count}: ${scanner.broken}` };
+      lines.push('');
+    }
+    if (lines.length > 0) yield broken ? { ...take(), broken } : take();
+    return;
+  }
   try {
     for await (const element of streamElements(chunks, kind)) {
       const value = kind === 'search-response' && isObject(element) && isObject(element._source) ? element._source : element;

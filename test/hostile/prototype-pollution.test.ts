@@ -54,12 +54,13 @@ describe('__proto__, constructor and prototype keys', () => {
       const control = bySourceLine.get(`${paths[3]}:${line}`)!;
       for (const p of paths.slice(0, 3)) {
         const built = bySourceLine.get(`${p}:${line}`);
-        if (built === undefined) continue; // the .gz repeats the plain file: its events are duplicates
+        // The .gz and the array repeat the plain file's lines byte for byte: their events are duplicates of its.
+        if (built === undefined) continue;
         expect(meaning(built), `${p}:${line}`).toBe(meaning(control));
         compared++;
       }
     }
-    expect(compared).toBe(8);
+    expect(compared).toBe(4);
     for (const r of rows) expect(r.json).not.toContain('"polluted"');
   });
 });
