@@ -74,6 +74,9 @@ export class JsonArrayScanner {
    */
   private reshaped = false;
   private digits = 0;
+  /** The next backslash at or after the scan in `escapeIn` (-1: none up to its end) */
+  private escapeIn: Buffer | undefined;
+  private escapeAt = -1;
   private previous = 0;
   /** An element past the limit: its size so far and its head */
   private skipping: { bytes: number; head: string } | undefined;
@@ -180,7 +183,13 @@ export class JsonArrayScanner {
     while (i < n) {
       if (this.inString) {
         const quote = buf.indexOf(QUOTE, i);
-        const escape = buf.indexOf(BACKSLASH, i);
+        // The next backslash is looked for once per buffer and again only once passed: most strings
+        // hold none, and looking from every string to the end of the buffer made the scan quadratic.
+        if (this.escapeIn !== buf || (this.escapeAt !== -1 && this.escapeAt < i)) {
+          this.escapeIn = buf;
+          this.escapeAt = buf.indexOf(BACKSLASH, i);
+        }
+        const escape = this.escapeAt;
         if (escape === -1 || (quote !== -1 && quote < escape)) {
           if (quote === -1) return -n - 1;
           this.inString = false;
