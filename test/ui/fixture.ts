@@ -95,3 +95,13 @@ export async function cliSearch(server: string, name: string, params: Record<str
 }
 
 export { TOKEN };
+
+/** A person deleting a key at 01:45 UTC: one more off-hours-admin finding, for the page to show while it is open. */
+export const LATE_FINDING_ID = '0a0a0a0a-0000-4000-8000-0000000000f1';
+export function lateFindingLine(): string {
+  const base = expectedEvents('key-protect.expected.ndjson').find(
+    (e) => e.action === 'kms.secrets.delete' && String((e.initiator as { id?: string }).id).startsWith('IBMid'),
+  );
+  if (!base) throw new Error('the fixtures hold no key deletion by a person');
+  return madeEvent(base, LATE_FINDING_ID, '2025-11-21T01:45:00.000Z', {});
+}
