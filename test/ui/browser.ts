@@ -35,7 +35,8 @@ export async function watchedPage(context: BrowserContext, origin: string): Prom
   return { page, seen };
 }
 
-export async function shoot(page: Page, name: string): Promise<void> {
+/** The whole page, or (`fullPage: false`) what the window shows: a long list is told by its top. */
+export async function shoot(page: Page, name: string, fullPage = true): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage, animations: 'disabled' });
 }

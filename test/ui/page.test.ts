@@ -165,7 +165,7 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     await rows.first().getByRole('button').click();
     const samples = page.locator('tr.details table.events tbody tr');
     await expect.poll(() => samples.count()).toBe(expected[0]!.sampleEventIds.length);
-    await shoot(page, 'findings');
+    await shoot(page, 'findings', false);
 
     stored += await ingest(server.url, [lateFindingLine()]);
     await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(expected.length + 1);

@@ -70,8 +70,7 @@ export function FindingsTable({
                 <td class="num">{f.count}</td>
                 <td>
                   <time dateTime={f.firstSeen}>{f.firstSeen}</time>
-                  {' – '}
-                  <time dateTime={f.lastSeen}>{f.lastSeen}</time>
+                  <time dateTime={f.lastSeen}>{`to ${f.lastSeen}`}</time>
                 </td>
                 <td>{f.techniques.join(', ')}</td>
               </tr>,

@@ -92,7 +92,7 @@ function SampleEvents({ finding }: { finding: Finding }) {
   return (
     <Status loading={samples.loading} error={samples.error}>
       {finding.values ? <p>{`Values: ${finding.values.join(', ')}`}</p> : null}
-      <EventsTable events={samples.data ?? []} fields={SAMPLE_FIELDS} caption={`Sample events (${finding.sampleEventIds.length} of ${finding.count})`} />
+      <EventsTable events={samples.data ?? []} fields={SAMPLE_FIELDS} caption={`Sample events: the first ${finding.sampleEventIds.length}`} />
     </Status>
   );
 }
