@@ -26,6 +26,10 @@ export const ERROR_CODES = {
   AL_STORE_TAMPERED: { exit: 1, doc: 'verify found stored events or digests that do not match the digest chain (each finding is named).' },
   AL_SIGNING_KEY_INVALID: { exit: 2, doc: 'The Ed25519 signing key or public key for digests is malformed, not Ed25519, or would replace an existing key.' },
   AL_DIGESTS_INVALID: { exit: 2, doc: 'A digest file given to verify --digests is not an auditline digest export.' },
+  AL_STORE_CORRUPT: {
+    exit: 7,
+    doc: "The DuckDB store fails DuckDB's own checks (a block checksum, a damaged header); it is left as it is, never rebuilt.",
+  },
   AL_INTERNAL: { exit: 70, doc: 'A bug: an invariant of auditline itself was broken.' },
 } as const;
 

@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AuditlineError, exitCodeOf } from '../errors.js';
+import { corruptStoreError } from './store-corrupt.js';
 import type { CommandModule } from 'yargs';
 
 /**
@@ -46,7 +47,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-main(hideBin(process.argv)).catch((err: unknown) => {
+main(hideBin(process.argv)).catch((thrown: unknown) => {
+  const err = corruptStoreError(thrown) ?? thrown;
   // Messages of our own errors are written without secrets; anything else is a bug report.
   const code = err instanceof AuditlineError ? err.code : 'AL_INTERNAL';
   process.stderr.write(`auditline: ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
