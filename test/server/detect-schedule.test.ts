@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -32,7 +32,9 @@ interface Webhook {
   close(): Promise<void>;
 }
 
-async function startWebhook(status = 204): Promise<Webhook> {
+/** `status` answers every request alike, or by its number (1 for the first request). */
+async function startWebhook(status: number | ((request: number) => number) = 204): Promise<Webhook> {
+  let requests = 0;
   const received: Finding[] = [];
   const waiting: { n: number; resolve: () => void }[] = [];
   const server: Server = createServer((req, res) => {
@@ -41,9 +43,12 @@ async function startWebhook(status = 204): Promise<Webhook> {
     req.on('end', () => {
       expect(req.method).toBe('POST');
       expect(req.headers['content-type']).toBe('application/json');
-      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Finding);
+      requests += 1;
+      const code = typeof status === 'number' ? status : status(requests);
+      // Only what the webhook took (2xx) counts as received.
+      if (code < 300) received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Finding);
       for (const w of waiting.filter((w) => received.length >= w.n)) w.resolve();
-      res.statusCode = status;
+      res.statusCode = code;
       res.end();
     });
   });
@@ -139,8 +144,8 @@ describe('scheduled detection inside serve', () => {
     expect(sorted(hook.received)).toEqual(sorted(want));
   });
 
-  it('a failing webhook is logged and counted, and the server keeps serving', async () => {
-    const one = await ingested([join(FIXTURES, 'mass-key-deletion.fires.ndjson')]);
+  it('a failing webhook is logged and counted, the rest wait while it is down, and the server keeps serving', async () => {
+    const one = await ingested([join(FIXTURES, 'mass-key-deletion.fires.ndjson'), join(FIXTURES, 'dual-auth-bypass.fires.ndjson')]);
     const hook = await startWebhook(500);
     opened.push(hook);
     const logs: string[] = [];
@@ -151,9 +156,9 @@ describe('scheduled detection inside serve', () => {
     });
     opened.push(server);
     const cycle = await server.detection!.runNow();
-    expect(cycle.newFindings.length).toBeGreaterThan(0);
-    expect(cycle).toMatchObject({ delivered: 0, failed: cycle.newFindings.length });
-    expect(logs.some((l) => l.includes('not delivered: HTTP 500'))).toBe(true);
+    expect(cycle.newFindings.length).toBe(2);
+    expect(cycle).toMatchObject({ delivered: 0, failed: 2, undelivered: 2 });
+    expect(logs.some((l) => l.includes('not delivered: HTTP 500; tried again on the next run'))).toBe(true);
 
     // A webhook nobody listens on any more: refused connections are failures too.
     await hook.close();
@@ -165,14 +170,60 @@ describe('scheduled detection inside serve', () => {
     });
     opened.push(unreachable);
     const refused = await unreachable.detection!.runNow();
-    expect(refused).toMatchObject({ delivered: 0, failed: refused.newFindings.length });
+    expect(refused).toMatchObject({ delivered: 0, failed: refused.newFindings.length, undelivered: refused.newFindings.length });
     expect(refused.failed).toBeGreaterThan(0);
 
+    // Three tries of the first finding; the second is not tried while the webhook is down.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toContain(`auditline_webhook_deliveries_total{outcome="failed"} ${cycle.newFindings.length}`);
+    expect(metrics).toContain('auditline_webhook_deliveries_total{outcome="failed"} 1');
     expect((await fetch(`${server.url}/api/findings?since=2025-11-21T00:00:00Z&until=2025-11-22T00:00:00Z&record=false`, { headers: BEARER })).status).toBe(
       200,
     );
+  });
+
+  it('retries a failed delivery within the run, and delivers on the next run what a run could not, once', async () => {
+    const one = await ingested([join(FIXTURES, 'mass-key-deletion.fires.ndjson'), join(FIXTURES, 'dual-auth-bypass.fires.ndjson')]);
+    const want = await detectOffline(one, DAY_END - 86_400_000, DAY_END);
+    expect(want).toHaveLength(2);
+    // Requests 1-2: 503, then 3 (the first finding's third try): 204. Requests 4-6 (the second
+    // finding's three tries): 502, so it waits for the next run. From request 7 on: 204.
+    const hook = await startWebhook((n) => (n <= 2 ? 503 : n === 3 ? 204 : n <= 6 ? 502 : 204));
+    opened.push(hook);
+    const logs: string[] = [];
+    const server = await startTestServer({
+      dir: one,
+      flags: { detectEvery: '1d', detectLookBack: '1d', webhook: hook.url },
+      start: { now: () => DAY_END, log: (m) => logs.push(m) },
+    });
+    opened.push(server);
+    const first = await server.detection!.runNow();
+    expect(first).toMatchObject({ delivered: 1, failed: 1, undelivered: 1 });
+    expect(hook.received).toHaveLength(1);
+    expect(readFileSync(join(one, 'webhook-undelivered.ndjson'), 'utf8').trim().split('\n')).toHaveLength(1);
+
+    // The next run raises nothing new and delivers what was left.
+    const second = await server.detection!.runNow();
+    expect(second).toMatchObject({ newFindings: [], delivered: 1, failed: 0, undelivered: 0 });
+    expect(sorted(hook.received)).toEqual(sorted(want));
+    expect(existsSync(join(one, 'webhook-undelivered.ndjson'))).toBe(false);
+
+    const third = await server.detection!.runNow();
+    expect(third).toMatchObject({ newFindings: [], delivered: 0, failed: 0, undelivered: 0 });
+    expect(hook.received).toHaveLength(2);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('auditline_webhook_deliveries_total{outcome="delivered"} 2');
+    expect(metrics).toContain('auditline_webhook_deliveries_total{outcome="failed"} 1');
+  });
+
+  it('a finding the webhook refuses (4xx) is not retried within the run and does not hold back the others', async () => {
+    const one = await ingested([join(FIXTURES, 'mass-key-deletion.fires.ndjson'), join(FIXTURES, 'dual-auth-bypass.fires.ndjson')]);
+    const hook = await startWebhook((n) => (n === 1 ? 400 : 204));
+    opened.push(hook);
+    const server = await startTestServer({ dir: one, flags: { detectEvery: '1d', detectLookBack: '1d', webhook: hook.url }, start: { now: () => DAY_END } });
+    opened.push(server);
+    expect(await server.detection!.runNow()).toMatchObject({ delivered: 1, failed: 1, undelivered: 1 });
+    expect(await server.detection!.runNow()).toMatchObject({ delivered: 1, failed: 0, undelivered: 0 });
+    expect(hook.received).toHaveLength(2);
   });
 
   it('a server without detect options schedules nothing', async () => {
