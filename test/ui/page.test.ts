@@ -51,6 +51,8 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     if (server) rmSync(server.dir, { recursive: true, force: true });
   });
 
+  /** An expression run in the page (as text: the test is compiled for Node, not the DOM). */
+  const inPage = <T = unknown>(p: Page, expression: string): Promise<T> => p.evaluate(expression) as Promise<T>;
   const rowsText = (p: Page, column: number) =>
     p.locator('table.events tbody tr').evaluateAll((rows, c) => rows.map((r) => r.children[c]?.textContent ?? ''), column);
 
@@ -73,12 +75,12 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     // Asked once: a reload keeps the tab's token (sessionStorage), nothing is kept beyond the tab.
     await page.reload();
     await expect.poll(() => page.getByTestId('total').textContent()).toBe(String(stored));
-    expect(await page.evaluate(() => [sessionStorage.getItem('auditline.token'), localStorage.length, document.cookie])).toEqual([TOKEN, 0, '']);
+    expect(await inPage(page, "[sessionStorage.getItem('auditline.token'), localStorage.length, document.cookie]")).toEqual([TOKEN, 0, '']);
 
     // Keyboard: the first Tab reaches the skip link, the next the first view, each with a visible focus ring.
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => [document.activeElement?.textContent, getComputedStyle(document.activeElement!).outlineStyle]);
+    const focused = await inPage(page, '[document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]');
     expect(focused).toEqual(['Overview', 'solid']);
     await shoot(page, 'overview');
   });
@@ -179,7 +181,7 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     await page.goto(`${server.url}/#/event/${HOSTILE_ID}`);
     await expect.poll(() => page.getByText(HOSTILE_TEXT).count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator('main img, main script, main iframe').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await inPage(page, 'window.__pwned')).toBeUndefined();
   });
 
   it('reads on a narrow window in dark mode, taking the token from the link auditline ui prints', async () => {
@@ -188,9 +190,9 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     const p = watched.page;
     await p.goto(`${server.url}/#token=${encodeURIComponent(TOKEN)}`);
     await expect.poll(() => p.getByTestId('total').textContent()).toBe(String(stored));
-    expect(await p.evaluate(() => location.hash)).toBe('#/overview');
-    expect(await p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(18, 20, 23)');
-    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await inPage(p, 'location.hash')).toBe('#/overview');
+    expect(await inPage(p, 'getComputedStyle(document.documentElement).backgroundColor')).toBe('rgb(18, 20, 23)');
+    expect(await inPage<number>(p, 'document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shoot(p, 'overview-narrow-dark');
     await p.goto(`${server.url}/#/key?key=${TIMELINE_KEY}`);
     await expect.poll(() => p.locator('[data-testid=timeline] li').count()).toBeGreaterThan(5);
