@@ -65,7 +65,7 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     const events = (await (await fetch(`${server.url}/api/events`, { headers: BEARER })).text())
       .trimEnd()
       .split('\n')
-      .map((l) => JSON.parse(l) as { outcome: string; action: string });
+      .map((l) => JSON.parse(l) as { outcome: string; action: string; location: string });
     const failed = events.filter((e) => e.outcome === 'failure').length;
     expect(await page.getByTestId('failure-rate').textContent()).toBe(`${((failed / stored) * 100).toFixed(1)} %`);
     const [topAction, topCount] = await page.locator('[data-testid=top-actions] tbody tr').first().locator('td').allTextContents();
@@ -83,6 +83,12 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     const focused = await inPage(page, '[document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]');
     expect(focused).toEqual(['Overview', 'solid']);
     await shoot(page, 'overview');
+
+    // One location: the counts follow, and the choice is in the address (a deep link).
+    await page.locator('select[name=location]').selectOption('eu-de');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => page.getByTestId('total').textContent()).toBe(String(events.filter((e) => e.location === 'eu-de').length));
+    expect(await inPage(page, 'location.hash')).toBe('#/overview?location=eu-de');
   });
 
   it('runs correlation-trace with its parameter and shows what search run prints, downloads it, sorts it on the server', async () => {

@@ -64,7 +64,7 @@ function Shell() {
         <span class="brand">auditline</span>
         <nav aria-label="views">
           {NAV.map(([id, label]) => (
-            <a key={id} href={`#/${id}`} aria-current={section === id || (id === 'searches' && section === 'searches') ? 'page' : undefined}>
+            <a key={id} href={`#/${id}`} aria-current={section === id ? 'page' : undefined}>
               {label}
             </a>
           ))}
