@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { StoredEvent } from '../../model/records.js';
 import { compileFromTable, type StoredField } from '../../model/fields.js';
@@ -70,6 +71,8 @@ export async function openDuckDbSink(
 ): Promise<DuckDbSink> {
   const t: DuckDbTuning = { ...DEFAULT_TUNING, ...tuning };
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const ownSpillDir = path === ':memory:' ? mkdtempSync(join(tmpdir(), 'auditline-duckdb-')) : undefined;
+  const spillDir = ownSpillDir ?? `${path}.tmp`;
   let instance: DuckDBInstance;
   let conn: DuckDBConnection;
   let digests: DigestLog;
@@ -77,6 +80,11 @@ export async function openDuckDbSink(
     // write_buffer_row_group_count 1: a transaction's new row groups are flushed one at a time, not
     // buffered five at a time (sink alone, 400k events: ~330 → ~300-315 MiB peak RSS, no slower).
     instance = await DuckDBInstance.create(':memory:', {
+      // Where DuckDB spills what does not fit memory_limit. An in-memory instance's default is `.tmp`
+      // under the working directory, shared by every process started there: two runs in one folder
+      // overwrote each other's spill files and a commit failed reading one back. Beside the store
+      // (DuckDB's own default for a file database), which the store lock gives to one process.
+      temp_directory: spillDir,
       threads: String(t.threads),
       checkpoint_threshold: t.checkpointThreshold,
       memory_limit: t.memoryLimit,
@@ -173,6 +181,7 @@ export async function openDuckDbSink(
     async close() {
       conn.closeSync();
       instance.closeSync();
+      if (ownSpillDir) rmSync(ownSpillDir, { recursive: true, force: true });
     },
   };
 }
