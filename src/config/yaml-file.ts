@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { AuditlineError, ConfigError } from '../errors.js';
 import { lineOfPointer } from './yaml-locate.js';
 
@@ -29,11 +29,36 @@ export function locateYaml(text: string): LocatedYaml {
     const pos = counter.linePos(e.pos[0]);
     return { line: pos.line, column: pos.col, message: `YAML syntax: ${e.message.split('\n')[0]}` };
   });
+  let value: unknown;
+  if (syntaxErrors.length === 0) {
+    try {
+      value = doc.toJS();
+    } catch (e) {
+      // Aliases are resolved here: one naming no anchor (`*a`), or so many that they expand without
+      // bound (yaml's limit against alias bombs) throws a ReferenceError, which is the file's fault.
+      const pos = counter.linePos(aliasAt(doc));
+      syntaxErrors.push({ line: pos.line, column: pos.col, message: `YAML: ${(e as Error).message.split('\n')[0]}` });
+    }
+  }
   return {
-    value: syntaxErrors.length > 0 ? undefined : (doc.toJS() as unknown),
+    value,
     syntaxErrors,
     lineOf: (pointer, key) => lineOfPointer(doc, counter, pointer, key),
   };
+}
+
+/** Where the first alias that names no anchor is, else the first alias (the offset 0 when there is none). */
+function aliasAt(doc: Document): number {
+  let unresolved: number | undefined;
+  let first: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      const at = node.range?.[0];
+      first ??= at;
+      if (unresolved === undefined && node.resolve(doc) === undefined) unresolved = at;
+    },
+  });
+  return unresolved ?? first ?? 0;
 }
 
 /** As `locateYaml`, but the first syntax error stops with a `ConfigError` at its file:line:column. */
