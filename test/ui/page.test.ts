@@ -145,6 +145,23 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     await shoot(page, 'fingerprint');
   });
 
+  it('pages a search on the server: every page of a deep link, in turn, is what search run prints', async () => {
+    const expected = (await cliSearch(server.url, 'failed-requests', {})).map((e) => `#/event/${String(e.id)}`);
+    expect(expected.length).toBeGreaterThan(20);
+    await page.goto(`${server.url}/#/searches/failed-requests?run=1&size=10`);
+    await expect.poll(() => page.getByTestId('result-count').textContent()).toBe(`${expected.length} events`);
+    const seen: (string | null)[] = [];
+    for (let n = 0; n < Math.ceil(expected.length / 10); n++) {
+      if (n > 0) await page.getByRole('button', { name: 'Next' }).click();
+      await expect
+        .poll(() => page.locator('.pager [role=status]').textContent())
+        .toBe(`${n * 10 + 1}–${Math.min(n * 10 + 10, expected.length)} of ${expected.length}`);
+      seen.push(...(await page.locator('table.events tbody tr td:first-child a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))));
+    }
+    expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    expect(seen).toEqual(expected);
+  });
+
   it("draws a key's whole life as the key-timeline search returns it, with the principals that touched it", async () => {
     await page.getByRole('link', { name: 'Key timeline' }).click();
     await page.getByLabel('Key', { exact: true }).fill(TIMELINE_KEY);

@@ -10,10 +10,11 @@ import { go, href, type Route } from '../route.js';
 import type { SearchPage, SearchSummary, StoreSpan } from '../types.js';
 import { loadSearches } from './searches.js';
 
-/** Rows of a page of results. */
+/** Rows of a page of results, unless the route says otherwise (`size`). */
 const PAGE_SIZE = 50;
+const PAGE_SIZES = [10, 50, 200, 1000];
 /** Query keys of the route that are not the search's own parameters. */
-const RESERVED = new Set(['since', 'until', 'location', 'sort', 'order', 'offset', 'run']);
+const RESERVED = new Set(['since', 'until', 'location', 'sort', 'order', 'offset', 'run', 'size']);
 
 export interface SearchRequest {
   params: Record<string, string>;
@@ -27,7 +28,7 @@ export interface SearchRequest {
 }
 
 /** What the route asks of a search: parameters, range, order and page, all in the hash so a result can be linked to. */
-export function requestOf(route: Route, limit = PAGE_SIZE): SearchRequest {
+export function requestOf(route: Route, limit = Number(route.query.get('size') ?? PAGE_SIZE)): SearchRequest {
   const params: Record<string, string> = {};
   for (const [k, v] of route.query) if (!RESERVED.has(k)) params[k] = v;
   const opt = (k: string) => route.query.get(k) || undefined;
@@ -90,6 +91,16 @@ export function SearchRunView({ name, route, store }: { name: string; route: Rou
             <div class="results">
               <div class="toolbar">
                 <p role="status" data-testid="result-count">{`${p.total} ${p.kind === 'events' ? 'events' : 'findings'}`}</p>
+                <label class="inline">
+                  Rows per page
+                  <select name="size" value={String(asked.limit)} onChange={(e) => to({ size: e.currentTarget.value, offset: 0 })}>
+                    {PAGE_SIZES.map((n) => (
+                      <option key={n} value={String(n)}>
+                        {n}
+                      </option>
+                    ))}
+                  </select>
+                </label>
                 <button type="button" onClick={() => save('csv')}>
                   Download CSV
                 </button>
