@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { defaultStorePath } from '../run/sink-choice.js';
+import { PAGE_DIR } from '../server/page.js';
 import { startReadOnlyServer } from '../server/read-only.js';
 import { stopOnSignals } from '../server/shutdown.js';
 
@@ -31,6 +34,7 @@ export const uiCommand: CommandModule<object, UiArgs> = {
     const server = await startReadOnlyServer({ store, host: args.host, port: args.port, searchesDir: args.searches, dataDir: args['data-dir'] });
     stopOnSignals(() => server.close(), log);
     log(`reading ${store} (read-only)`);
+    if (!existsSync(join(PAGE_DIR, 'index.html'))) log(`the page is not built (${PAGE_DIR} is missing: npm run build); the query routes answer meanwhile`);
     // The one line on stdout: the address to open, with the token in the fragment (never sent to the server).
     process.stdout.write(`${server.pageUrl}\n`);
   },
