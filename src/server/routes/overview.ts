@@ -79,20 +79,8 @@ async function overview({ query }: RouteInput, ctx: AppContext): Promise<Reply> 
             params,
           })
         : [];
-      const series = new Map<string, { location: string; outcome: string; counts: Map<number, number> }>();
-      let total = 0;
-      let failures = 0;
-      for (const r of timeRows) {
-        const key = `${String(r.location)}\u0000${String(r.outcome)}`;
-        const s = series.get(key) ?? { location: String(r.location), outcome: String(r.outcome), counts: new Map<number, number>() };
-        series.set(key, s);
-        s.counts.set(num(r.t), num(r.n));
-        total += num(r.n);
-        if (r.outcome === 'failure') failures += num(r.n);
-      }
-      const first = Math.floor(sinceMs / bucketMs) * bucketMs;
-      const buckets: number[] = [];
-      for (let t = first; t < untilMs; t += bucketMs) buckets.push(t);
+      const buckets = bucketsOf(sinceMs, untilMs, bucketMs);
+      const { series, total, failures } = seriesOf(timeRows, buckets);
       const findings = await runDetection(store, { dir: ctx.query.searchesDir, location: asked.location, sinceMs, untilMs });
       const bySeverity: Record<string, number> = {};
       for (const f of findings) bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
@@ -103,7 +91,7 @@ async function overview({ query }: RouteInput, ctx: AppContext): Promise<Reply> 
         locations: span.locations,
         bucketMs,
         buckets,
-        series: [...series.values()].map((s) => ({ location: s.location, outcome: s.outcome, counts: buckets.map((b) => s.counts.get(b) ?? 0) })),
+        series,
         total,
         failures,
         failureRate: total === 0 ? 0 : failures / total,
@@ -113,6 +101,37 @@ async function overview({ query }: RouteInput, ctx: AppContext): Promise<Reply> 
       });
     }),
   );
+}
+
+/** The start of every bucket of the range, the first one holding `sinceMs`. */
+export function bucketsOf(sinceMs: number, untilMs: number, bucketMs: number): number[] {
+  const buckets: number[] = [];
+  for (let t = Math.floor(sinceMs / bucketMs) * bucketMs; t < untilMs; t += bucketMs) buckets.push(t);
+  return buckets;
+}
+
+interface Series {
+  location: string;
+  outcome: string;
+  /** Events per bucket, in the order of `buckets` (0 where none) */
+  counts: number[];
+}
+
+/** Rows of (bucket, location, outcome, count) as one line per location and outcome, and their totals. */
+export function seriesOf(rows: readonly Record<string, unknown>[], buckets: readonly number[]): { series: Series[]; total: number; failures: number } {
+  const byKey = new Map<string, { location: string; outcome: string; counts: Map<number, number> }>();
+  let total = 0;
+  let failures = 0;
+  for (const r of rows) {
+    const key = `${String(r.location)}\u0000${String(r.outcome)}`;
+    const s = byKey.get(key) ?? { location: String(r.location), outcome: String(r.outcome), counts: new Map<number, number>() };
+    byKey.set(key, s);
+    s.counts.set(num(r.t), num(r.n));
+    total += num(r.n);
+    if (r.outcome === 'failure') failures += num(r.n);
+  }
+  const series = [...byKey.values()].map((s) => ({ location: s.location, outcome: s.outcome, counts: buckets.map((b) => s.counts.get(b) ?? 0) }));
+  return { series, total, failures };
 }
 
 export const overviewRoutes: readonly RouteDef[] = [

@@ -12,6 +12,8 @@ import { CONTENT_TYPES, formatRun, MAX_SEARCH_LIMIT, paramStrings, SEARCH_NAME }
 import { num, withStore } from './store-sql.js';
 
 const PAGE_KEYS = ['params', 'since', 'until', 'location', 'limit', 'offset', 'sort', 'order', 'format'];
+/** A page request is a few parameters; anything larger is not one. */
+const MAX_PAGE_BODY_BYTES = 64 * 1024;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1_000;
 const ORDERS = ['asc', 'desc'] as const;
@@ -43,7 +45,7 @@ export function sortExpression(name: string): string | undefined {
  * findings whole.
  */
 async function page({ req, params }: RouteInput, ctx: AppContext): Promise<Reply> {
-  const body = jsonObject(await readBody(req, 64 * 1024), PAGE_KEYS);
+  const body = jsonObject(await readBody(req, MAX_PAGE_BODY_BYTES), PAGE_KEYS);
   const name = params.name ?? '';
   if (!SEARCH_NAME.test(name)) throw new AuditlineError('AL_SEARCH_NOT_FOUND', `no search named "${name.slice(0, 64)}"`);
   const search = findSearch(name, ctx.query.searchesDir);
