@@ -76,7 +76,8 @@ export async function saveFollowState(path: string, files: FollowedFile[]): Prom
   try {
     await replaceFile(path, files);
   } catch (cause) {
-    throw new AuditlineError('AL_SOURCE_IO', `cannot write the follow state: ${(cause as Error).message}`, { file: path }, { cause });
+    // Our own output, as the store and the dead-letter file: a full or read-only disk here is exit 4 as there.
+    throw new AuditlineError('AL_SINK_IO', `cannot write the follow state: ${(cause as Error).message}`, { file: path }, { cause });
   }
 }
 
