@@ -3,9 +3,19 @@ import type { RejectCode } from '../model/records.js';
 import type { LineIds } from '../transforms/build/ids.js';
 import type { CompiledPipeline } from '../transforms/classify/compile-pipeline.js';
 
+/**
+ * How an event built from a classified request (transforms/build/event.ts, keys of
+ * REQUEST_EVENT_LAYOUT) was made. `from-record`: every value it copied came from the record the chain
+ * redacted, so the redaction pass after the build looks only at what the build composed;
+ * `with-defaults`: a pipeline's defaults filled some of them in after that, and the whole event is walked.
+ */
+export type BuiltRequest = 'from-record' | 'with-defaults';
+
 /** What one input record becomes. Formats never throw on bad records: they return a reject. */
 export type FormatResult =
-  { kind: 'event'; event: ActivityTrackerEvent } | { kind: 'filtered'; reason: string } | { kind: 'reject'; code: RejectCode; reason: string };
+  | { kind: 'event'; event: ActivityTrackerEvent; built?: BuiltRequest }
+  | { kind: 'filtered'; reason: string }
+  | { kind: 'reject'; code: RejectCode; reason: string };
 
 export type Rejection = Extract<FormatResult, { kind: 'reject' }>;
 

@@ -4,7 +4,7 @@ import { compilePath } from '../config/value-source.js';
 import { buildRequestEvent } from '../transforms/build/event.js';
 import { classifyRequest, type ClassifyResult } from '../transforms/classify/classify.js';
 import type { CompiledPipeline } from '../transforms/classify/compile-pipeline.js';
-import type { FormatContext, FormatResult } from './format.js';
+import type { BuiltRequest, FormatContext, FormatResult } from './format.js';
 
 /**
  * Inputs that are not pino-http JSON (text access logs, Vault audit entries) reuse the route
@@ -108,12 +108,15 @@ export function buildFromPresetRecord(record: Record<string, unknown>, pipelines
   const c = classifyWithoutHost(record, pipelines, ctx.forcedPipeline);
   if (c.kind !== 'classified') return c;
   const defaults = c.pipeline.config.defaults;
+  // Instance and account feed only values the build composes; an initiator copied from the defaults was never redacted.
+  let built: BuiltRequest = 'from-record';
   if (defaults) {
     if (!c.facts.instance && defaults.instance) c.facts.instance = defaults.instance;
     if (!c.facts.account && defaults.account) c.facts.account = defaults.account;
     if (record.auth === undefined && (defaults.initiatorId || defaults.initiatorName)) {
       record.auth = { iamId: defaults.initiatorId ?? '', name: defaults.initiatorName ?? '', type: defaults.principalType };
+      built = 'with-defaults';
     }
   }
-  return { kind: 'event', event: buildRequestEvent(c, ctx.ids, { source: ctx.source, line: ctx.line, format, keyId: ctx.keyId }) };
+  return { kind: 'event', event: buildRequestEvent(c, ctx.ids, { source: ctx.source, line: ctx.line, format, keyId: ctx.keyId }), built };
 }

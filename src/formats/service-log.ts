@@ -12,6 +12,10 @@ export const serviceLog: JsonInputFormat = {
   toEvent(record, ctx) {
     const classified = classifyRequest(record, ctx.pipelines, ctx.forcedPipeline);
     if (classified.kind !== 'classified') return classified;
-    return { kind: 'event', event: buildRequestEvent(classified, ctx.ids, { source: ctx.source, line: ctx.line, format: 'service-log', keyId: ctx.keyId }) };
+    return {
+      kind: 'event',
+      event: buildRequestEvent(classified, ctx.ids, { source: ctx.source, line: ctx.line, format: 'service-log', keyId: ctx.keyId }),
+      built: 'from-record',
+    };
   },
 };

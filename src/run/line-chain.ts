@@ -125,8 +125,12 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
         continue;
       }
       const event = result.event;
-      // Defence in depth: whatever a builder copied, the stored event passes redaction too.
-      const redactedInEvent = redactor.redactRecord(event, counts.redactions);
+      // Defence in depth: whatever a builder copied, the stored event passes redaction too. A request
+      // event built from the redacted record alone needs it only where the build composed values.
+      const redactedInEvent =
+        result.built === 'from-record' && redactor.redactBuiltEvent
+          ? redactor.redactBuiltEvent(event, counts.redactions)
+          : redactor.redactRecord(event, counts.redactions);
       event.auditline.redactions = redactedInRecord + redactedInEvent;
       const invalid = validate(event);
       if (invalid) {

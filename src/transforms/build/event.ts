@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import type { LayoutNode } from '../../model/event-layout.js';
 import type { ActivityTrackerEvent } from '../../model/event.js';
 import type { Classified } from '../classify/classify.js';
 import { instanceCRN, resourceCRN } from './crn.js';
@@ -18,7 +19,82 @@ export function formatEventTime(ms: number): string {
   return `${isoBody(ms)}+0000`;
 }
 
-/** Builds the Activity Tracker event of one classified request. Input values are already redacted. */
+/**
+ * Every key of a built request event, in the order the builder writes them, with where each value
+ * comes from: the redaction pass after the build (transforms/redact/built-event.ts) looks only at
+ * what the builder composed. A key added to the
+ * builder is added here too (test/transforms/build/event.test.ts checks every key of built events).
+ */
+export const REQUEST_EVENT_LAYOUT: readonly LayoutNode[] = [
+  { key: 'id', kind: 'string', from: 'ours' },
+  { key: 'eventTime', kind: 'string', from: 'ours' },
+  { key: '@timestamp', kind: 'string', from: 'ours' },
+  { key: 'action', kind: 'string', from: 'config' },
+  { key: 'outcome', kind: 'string', from: 'ours' },
+  { key: 'message', kind: 'string', from: 'composed' },
+  { key: 'severity', kind: 'string', from: 'config' },
+  { key: 'dataEvent', kind: 'boolean', from: 'ours' },
+  { key: 'saveServiceCopy', kind: 'boolean', from: 'ours' },
+  { key: 'logSourceCRN', kind: 'string', from: 'composed' },
+  // The request's own, or the line's derived one (ours).
+  { key: 'correlationId', kind: 'string', from: 'record' },
+  {
+    key: 'initiator',
+    fields: [
+      { key: 'id', kind: 'string', from: 'record' },
+      { key: 'name', kind: 'string', from: 'record' },
+      { key: 'typeURI', kind: 'string', from: 'ours' },
+      { key: 'credential', fields: [{ key: 'type', kind: 'string', from: 'ours' }] },
+      {
+        key: 'host',
+        fields: [
+          { key: 'address', kind: 'string', from: 'record' },
+          { key: 'addressType', kind: 'string', from: 'ours' },
+          { key: 'agent', kind: 'string', from: 'record', optional: true },
+        ],
+      },
+    ],
+  },
+  {
+    key: 'target',
+    fields: [
+      { key: 'id', kind: 'string', from: 'composed' },
+      { key: 'name', kind: 'string', from: 'composed' },
+      { key: 'typeURI', kind: 'string', from: 'config' },
+    ],
+  },
+  { key: 'observer', fields: [{ key: 'name', kind: 'string', from: 'ours' }] },
+  {
+    key: 'reason',
+    fields: [
+      { key: 'reasonCode', kind: 'number', from: 'ours' },
+      { key: 'reasonType', kind: 'string', from: 'ours' },
+      // The record's error message, or the status text (ours).
+      { key: 'reasonForFailure', kind: 'string', from: 'record', optional: true },
+    ],
+  },
+  { key: 'requestData', kind: 'json', from: 'composed' },
+  { key: 'responseData', kind: 'json', from: 'composed' },
+  { key: 'location', kind: 'string', from: 'composed' },
+  { key: 'service', kind: 'string', from: 'config' },
+  {
+    key: 'auditline',
+    fields: [
+      { key: 'source', kind: 'string', from: 'config' },
+      { key: 'line', kind: 'number', from: 'ours' },
+      { key: 'pipeline', kind: 'string', from: 'config' },
+      { key: 'format', kind: 'string', from: 'ours' },
+      { key: 'route', kind: 'string', from: 'config' },
+      { key: 'redactions', kind: 'number', from: 'ours' },
+      { key: 'keyId', kind: 'string', from: 'ours', optional: true },
+    ],
+  },
+];
+
+/**
+ * Builds the Activity Tracker event of one classified request. Input values are already redacted;
+ * its keys are REQUEST_EVENT_LAYOUT's.
+ */
 export function buildRequestEvent(c: Classified, ids: LineIds, ctx: BuildContext): ActivityTrackerEvent {
   const { pipeline, facts, action } = c;
   const { config, field } = pipeline;

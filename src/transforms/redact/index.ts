@@ -5,6 +5,8 @@
  */
 import { AuditlineError } from '../../errors.js';
 import type { HmacKey } from '../../secrets/hmac-key.js';
+import { REQUEST_EVENT_LAYOUT } from '../build/event.js';
+import { compileBuiltEventPass } from './built-event.js';
 import { redactString } from './detectors.js';
 import { createFieldRules } from './field-rules.js';
 import type { RedactContext } from './marks.js';
@@ -39,6 +41,7 @@ const MEMO_BYPASS_CALLS = 16 * MEMO_WINDOW;
 export function createRedactor(opts: RedactorOptions): Redactor {
   const rules = createFieldRules(opts.extraFields ?? []);
   const walker = createWalker(rules);
+  const builtEventPass = compileBuiltEventPass(REQUEST_EVENT_LAYOUT, rules, walker);
   const fingerprint = memoize(opts.key.fingerprint, opts.memoSize ?? DEFAULT_MEMO_SIZE);
   // One context, reused: the stage is synchronous and never re-entered.
   const ctx: RedactContext = { fingerprint, counts: {}, redacted: 0 };
@@ -53,6 +56,13 @@ export function createRedactor(opts: RedactorOptions): Redactor {
       ctx.counts = counts;
       ctx.redacted = 0;
       walker.walk(value, ctx);
+      return ctx.redacted;
+    },
+    redactBuiltEvent(event: object, counts: RedactionCounts): number {
+      ctx.counts = counts;
+      ctx.redacted = 0;
+      if (builtEventPass) builtEventPass(event, ctx);
+      else walker.walk(event, ctx);
       return ctx.redacted;
     },
     redactText(text: string, counts: RedactionCounts): string {

@@ -14,6 +14,13 @@ export interface Redactor {
    * May mutate and return the same object. Adds to `counts`; returns how many values it redacted.
    */
   redactRecord(value: unknown, counts: RedactionCounts): number;
+  /**
+   * `redactRecord` for a built request event (REQUEST_EVENT_LAYOUT of transforms/build/event.ts) whose
+   * record went through `redactRecord` of this redactor and nothing else: only the values the builder
+   * composed are looked at. Same event and counts as `redactRecord`, since redacting twice changes nothing.
+   * A redactor without it has the event walked whole by `redactRecord`.
+   */
+  redactBuiltEvent?(event: object, counts: RedactionCounts): number;
   /** Replace secrets found inside free text; returns the redacted text. */
   redactText(text: string, counts: RedactionCounts): string;
   /** `hmac-sha256:<hex>` of a value under the installation key (what `auditline hash` prints). */
