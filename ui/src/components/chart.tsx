@@ -6,6 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 const SUCCESS_COLOURS = ['#1f77b4', '#2ca02c', '#17becf', '#9467bd', '#7f7f7f'];
 const FAILURE_COLOURS = ['#d62728', '#ff7f0e', '#e377c2', '#bcbd22', '#8c564b'];
 const HEIGHT = 260;
+const DAY_MS = 86_400_000;
 
 export interface ChartSeries {
   label: string;
@@ -21,13 +22,23 @@ export function EventsChart({ times, series, title }: { times: number[]; series:
     if (!el) return;
     let ok = 0;
     let bad = 0;
+    // The canvas takes no CSS: the text colour of the theme (light or dark) is read and handed over.
+    const text = getComputedStyle(el).color;
+    const grid = { stroke: 'rgba(128,128,128,0.25)' };
+    const spanDays = times.length > 1 ? (times[times.length - 1]! - times[0]!) / DAY_MS : 0;
+    // UTC on a 24-hour clock, as every time the page shows; the date too when the range spans days.
+    const tick = (s: number) =>
+      new Date(s * 1000)
+        .toISOString()
+        .slice(spanDays >= 1 ? 5 : 11, 16)
+        .replace('T', ' ');
     const opts: uPlot.Options = {
       width: Math.max(el.clientWidth, 280),
       height: HEIGHT,
       scales: { x: { time: true } },
       axes: [
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' } },
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' } },
+        { stroke: text, grid, values: (_u, splits) => splits.map(tick) },
+        { stroke: text, grid },
       ],
       series: [
         { label: 'time (UTC)', value: (_u, v) => (v === null ? '' : new Date(v * 1000).toISOString().slice(0, 16).replace('T', ' ')) },
