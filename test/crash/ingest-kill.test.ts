@@ -10,7 +10,7 @@ import { repeatedIds, storeSnapshot } from './store-snapshot.js';
  * Kill points per run of this file. Each costs about one and a half ingest runs of the input (the
  * killed one and the rerun to completion); AUDITLINE_CRASH_POINTS=100 runs many more.
  */
-const POINTS = Number(process.env.AUDITLINE_CRASH_POINTS ?? 5);
+const POINTS = Number(process.env.AUDITLINE_CRASH_POINTS ?? 4);
 const FILES = 4;
 const LINES_PER_FILE = 150;
 /** A seed makes a failing sequence of kill points repeatable: AUDITLINE_CRASH_SEED=<the printed seed>. */
