@@ -3,7 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AuditlineError, exitCodeOf } from '../errors.js';
-import { corruptStoreError } from './store-corrupt.js';
+import { corruptStoreError, diskHintOf } from './store-errors.js';
 import type { CommandModule } from 'yargs';
 
 /**
@@ -51,6 +51,7 @@ main(hideBin(process.argv)).catch((thrown: unknown) => {
   const err = corruptStoreError(thrown) ?? thrown;
   // Messages of our own errors are written without secrets; anything else is a bug report.
   const code = err instanceof AuditlineError ? err.code : 'AL_INTERNAL';
-  process.stderr.write(`auditline: ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+  const hint = diskHintOf(err);
+  process.stderr.write(`auditline: ${code}: ${err instanceof Error ? err.message : String(err)}\n${hint ? `auditline: ${hint}\n` : ''}`);
   process.exitCode = exitCodeOf(err);
 });

@@ -108,6 +108,7 @@ describe.skipIf(!existsSync(CLI) || !MOUNTABLE)('a full or read-only disk (tmpfs
     const full = await ingest([b1, b2], data);
     expect(full.code, full.stderr).toBe(4);
     expect(full.stderr).toMatch(/^auditline: AL_SINK_IO: .*auditline\.duckdb.*No space left on device/m);
+    expect(full.stderr).toMatch(/^auditline: the disk is full: nothing of the failed write was stored/m);
     // Every event committed before the fault, nothing of the failed write.
     expect(await storeSnapshot(store)).toEqual(committed);
 
@@ -172,6 +173,7 @@ describe.skipIf(!existsSync(CLI) || !MOUNTABLE)('a full or read-only disk (tmpfs
     const r = await ingest([input], data);
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/^auditline: AL_SINK_IO: .*Read-only file system/m);
+    expect(r.stderr).toMatch(/^auditline: the store or its folder cannot be written/m);
     remount(disk, 'rw');
     expect(await storeSnapshot(join(data, 'auditline.duckdb'))).toEqual(before);
   }, 30_000);

@@ -25,3 +25,31 @@ export function corruptStoreError(err: unknown): AuditlineError | undefined {
   }
   return undefined;
 }
+
+/**
+ * What to do about a write that failed for want of space or permission. Node gives an errno code;
+ * DuckDB only its message ("… No space left on device", "… Read-only file system").
+ */
+const DISK_HINTS: { codes: readonly string[]; text: RegExp; hint: string }[] = [
+  {
+    codes: ['ENOSPC', 'EDQUOT'],
+    text: /No space left on device|Disk quota exceeded/,
+    hint: 'the disk is full: nothing of the failed write was stored and everything committed before it is kept; free space and run again (lines already stored are skipped as duplicates)',
+  },
+  {
+    codes: ['EROFS', 'EACCES', 'EPERM'],
+    text: /Read-only file system|Permission denied/,
+    hint: 'the store or its folder cannot be written (read-only file system or permissions); nothing was changed',
+  },
+];
+
+/** A sentence to add to a sink error's message when the cause is a full or read-only disk. */
+export function diskHintOf(err: unknown): string | undefined {
+  if (!(err instanceof AuditlineError) || err.code !== 'AL_SINK_IO') return undefined;
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const found = DISK_HINTS.find((h) => (typeof code === 'string' && h.codes.includes(code)) || h.text.test(e.message));
+    if (found) return found.hint;
+  }
+  return undefined;
+}
