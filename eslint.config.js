@@ -32,6 +32,18 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs' },
   },
   {
+    // The analysts' page renders every value as text: markup from a hostile log line must never become DOM.
+    files: ['ui/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'render values as text, never as markup' },
+        { selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML)$/]', message: 'render values as text, never as markup' },
+        { selector: 'CallExpression[callee.property.name=/^(insertAdjacentHTML|write|writeln)$/]', message: 'render values as text, never as markup' },
+      ],
+    },
+  },
+  {
     files: TYPE_CHECKED_FILES,
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
