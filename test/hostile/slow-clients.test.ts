@@ -1,14 +1,17 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServeOptions } from '../../src/server/config.js';
 import { DEFAULT_LIMITS } from '../../src/server/options.js';
 import { CLI, distinctLines, metricValue, startServe, type ServeProcess } from '../crash/processes.js';
 import { TEST_ENV, tempDir } from '../helpers/env.js';
-import { BEARER, ndjson, TOKEN } from '../server/helpers.js';
+import { BEARER, ndjson, startTestServer, TOKEN } from '../server/helpers.js';
 
 const NDJSON = { ...BEARER, 'content-type': 'application/x-ndjson' };
 
@@ -233,5 +236,68 @@ describe('limits of slow and idle clients in the flags and the configuration', (
     );
     expect(set.limits).toMatchObject({ maxConnections: 10, headersTimeoutMs: 2000, requestTimeoutMs: 9000, minBodyBytesPerSecond: 50 });
     expect(() => resolveServeOptions({ ...base, maxConnections: 0 }, undefined, TEST_ENV, 0)).toThrow(/--max-connections must be a positive integer/);
+  });
+});
+
+describe.skipIf(spawnSync('openssl', ['version']).status !== 0)('slow and idle clients over TLS', () => {
+  it('are cut by the headers timeout and shed at the connection cap after their handshake, and counted the same way', async () => {
+    const dir = tempDir();
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const made = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    expect(made.status, made.stderr.toString()).toBe(0);
+    const server = await startTestServer({ dir, flags: { tlsCert: cert, tlsKey: key }, limits: { headersTimeoutMs: 1000, maxConnections: 4 } });
+    try {
+      const { port } = new URL(server.url);
+      const ca = readFileSync(cert);
+      const open = () =>
+        new Promise<TLSSocket>((resolve, reject) => {
+          const s = tlsConnect({ host: '127.0.0.1', port: Number(port), ca }, () => resolve(s));
+          s.on('error', reject);
+        });
+      const slow = await open();
+      let received = '';
+      slow.on('data', (d: Buffer) => (received += d.toString()));
+      slow.write('POST /v1/ingest HTTP/1.1\r\nHost: x\r\n');
+      await new Promise((r) => slow.on('close', r));
+      expect(received).toMatch(/^HTTP\/1\.1 408 /);
+
+      const idle = [];
+      for (let i = 0; i < 6; i++) idle.push(await open());
+      await sleep(100);
+      const metricsText = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(`${server.url}/metrics`, { ca, agent: false }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(metricValue(metricsText, 'auditline_connections_cut_total{reason="header_timeout"}')).toBe(1);
+      expect(metricValue(metricsText, 'auditline_connections_cut_total{reason="idle_shed"}')).toBeGreaterThanOrEqual(3);
+      expect(metricValue(metricsText, 'auditline_http_connections')).toBeLessThanOrEqual(4);
+      for (const s of idle) s.destroy();
+    } finally {
+      await server.close();
+    }
   });
 });
