@@ -63,7 +63,7 @@ function matchSql(m: Match, params: Params): string {
   const col = fieldSql(m.field);
   if (m.op === 'null') return `${col} IS NULL`;
   if (m.op === 'exists') return `${col} IS NOT NULL`;
-  const text = m.cased || m.field.type !== 'text' ? col : `lower(${col})`;
+  const text = m.cased || m.field.type !== 'text' || m.field.lowerCase ? col : `lower(${col})`;
   const v = params.bind(m.value);
   switch (m.op) {
     case 'eq':
@@ -99,11 +99,24 @@ export function predicateSql(p: Predicate, params: Params): string {
     case 'not':
       return `NOT coalesce(${predicateSql(p.item, params)}, false)`;
     case 'and':
-    case 'or':
+    case 'or': {
       if (p.items.length === 0) return p.kind === 'and' ? 'true' : 'false';
       if (p.items.length === 1) return predicateSql(p.items[0]!, params);
+      const list = p.kind === 'or' ? inList(p.items, params) : undefined;
+      if (list) return list;
       return `(${p.items.map((i) => predicateSql(i, params)).join(` ${p.kind.toUpperCase()} `)})`;
+    }
   }
+}
+
+/** Any of several values of one field (Sigma's list), as one IN: `lower()` computed once a row, and a list DuckDB can push into the scan. */
+function inList(items: readonly Predicate[], params: Params): string | undefined {
+  const first = items[0];
+  if (first?.kind !== 'match' || first.op !== 'eq') return undefined;
+  if (!items.every((i) => i.kind === 'match' && i.op === 'eq' && i.field.path === first.field.path && i.cased === first.cased)) return undefined;
+  const col = fieldSql(first.field);
+  const text = first.cased || first.field.type !== 'text' || first.field.lowerCase ? col : `lower(${col})`;
+  return `${text} IN (${items.map((i) => params.bind((i as Match).value)).join(', ')})`;
 }
 
 export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
@@ -145,40 +158,50 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
   const notNull = [...g, ...(plan.valueField ? ['v'] : [])].map((c) => `${c} IS NOT NULL`).join(' AND ');
   const span = plan.spanMs > 0 ? params.named('span', plan.spanMs) : '';
   const window = `(epoch_ms(${TIME}) // ${span}) * ${span}`;
-  const stats = statsSql('');
-  const order = `ORDER BY first_seen, ${[...g, 'window_start'].join(', ')}`;
+  const keys = [...g, 'window_start'];
+  const order = `ORDER BY first_seen, ${keys.join(', ')}`;
   const having = (count: string) => thresholdSql(plan.threshold, count, params);
+  const windowed = `windowed AS (\n  SELECT *, ${window} AS window_start FROM matched WHERE ${notNull}\n)`;
+  // Two passes: which windows meet the rule is decided on counts alone, and what a finding shows
+  // of its events (sample ids, locations, values: lists built and sorted per window) only for
+  // those. Built for every window, the lists took most of a rule's time over a large store.
+  const shown = (hits: string, extra: string[] = []) =>
+    `${matched},\n${windowed},\nhits AS (\n  ${hits}\n)\nSELECT ${[...keys.map((k) => `w.${k}`), 'h.count', ...statsSql('w.'), ...extra].join(', ')}\nFROM windowed w JOIN hits h USING (${keys.join(', ')})\nGROUP BY ${[...keys.map((k) => `w.${k}`), 'h.count'].join(', ')}\n${order}`;
 
   switch (plan.kind) {
     case 'event_count':
+      return {
+        sql: shown(`SELECT ${keys.join(', ')}, count(*) AS count FROM windowed GROUP BY ${keys.join(', ')} HAVING ${having('count(*)')}`),
+        params: params.values,
+      };
     case 'value_count': {
-      const count = plan.kind === 'event_count' ? 'count(*)' : 'count(DISTINCT v)';
-      const values = plan.kind === 'value_count' ? `, list_sort(list(DISTINCT v))[1:${SAMPLE_IDS}] AS "values"` : '';
-      const sql = `${matched}\nSELECT ${[...g, `${window} AS window_start`, `${count} AS count`, ...stats].join(', ')}${values}\nFROM matched\nWHERE ${notNull}\nGROUP BY ${[...g, 'window_start'].join(', ')}\nHAVING ${having(count)}\n${order}`;
-      return { sql, params: params.values };
+      const hits = `SELECT ${keys.join(', ')}, count(DISTINCT v) AS count FROM windowed GROUP BY ${keys.join(', ')} HAVING ${having('count(DISTINCT v)')}`;
+      return { sql: shown(hits, [`list_sort(list(DISTINCT w.v))[1:${SAMPLE_IDS}] AS "values"`]), params: params.values };
     }
     case 'temporal': {
       const all = plan.steps.map((_, i) => `bool_or(s${i})`).join(' AND ');
-      const sql = `${matched}\nSELECT ${[...g, `${window} AS window_start`, 'count(*) AS count', ...stats].join(', ')}\nFROM matched\nWHERE ${notNull}\nGROUP BY ${[...g, 'window_start'].join(', ')}\nHAVING ${all}\n${order}`;
-      return { sql, params: params.values };
+      return { sql: shown(`SELECT ${keys.join(', ')}, count(*) AS count FROM windowed GROUP BY ${keys.join(', ')} HAVING ${all}`), params: params.values };
     }
     case 'temporal_ordered': {
       // Greedy: the earliest event of each step after the one chosen for the step before; a
       // sequence exists in a window exactly when this chain reaches the last step.
-      const keys = [...g, 'window_start'];
-      const ctes = [`grouped AS (\n  SELECT *, ${window} AS window_start FROM matched WHERE ${notNull}\n)`];
+      const ctes = [windowed];
       plan.steps.forEach((_, i) => {
         const join = i === 0 ? '' : ` JOIN step${i - 1} p ON ${keys.map((k) => `e.${k} = p.${k}`).join(' AND ')} AND e.${TIME} > p.t`;
         ctes.push(
-          `step${i} AS (\n  SELECT ${keys.map((k) => `e.${k}`).join(', ')}, min(e.${TIME}) AS t FROM grouped e${join} WHERE e.s${i} GROUP BY ${keys.map((k) => `e.${k}`).join(', ')}\n)`,
+          `step${i} AS (\n  SELECT ${keys.map((k) => `e.${k}`).join(', ')}, min(e.${TIME}) AS t FROM windowed e${join} WHERE e.s${i} GROUP BY ${keys.map((k) => `e.${k}`).join(', ')}\n)`,
         );
       });
       const last = `step${plan.steps.length - 1}`;
-      const sql = `${matched},\n${ctes.join(',\n')}\nSELECT ${[...keys.map((k) => `e.${k}`), 'count(*) AS count', ...statsSql('e.')].join(', ')}\nFROM grouped e JOIN ${last} USING (${keys.join(', ')})\nGROUP BY ${keys.map((k) => `e.${k}`).join(', ')}\n${order}`;
+      const sql = `${matched},\n${ctes.join(',\n')}\nSELECT ${[...keys.map((k) => `e.${k}`), 'count(*) AS count', ...statsSql('e.')].join(', ')}\nFROM windowed e JOIN ${last} USING (${keys.join(', ')})\nGROUP BY ${keys.map((k) => `e.${k}`).join(', ')}\n${order}`;
       return { sql, params: params.values };
     }
     case 'new_terms': {
-      const firsts = `firsts AS (\n  SELECT ${[...g, 'v'].join(', ')}, min(${TIME}) AS first_seen, list(id ORDER BY ${TIME}, id)[1] AS first_id, list_sort(list(DISTINCT location)) AS locations\n  FROM matched WHERE ${notNull}\n  GROUP BY ${[...g, 'v'].join(', ')}\n)`;
+      // Values first seen in the range, found on their first time alone; their first event is
+      // looked up only for them.
+      const gv = [...g, 'v'];
+      const firsts = `firsts AS (\n  SELECT ${gv.join(', ')}, min(${TIME}) AS first_seen\n  FROM matched WHERE ${notNull}\n  GROUP BY ${gv.join(', ')}\n  HAVING min(${TIME}) >= ${at('since')}\n)`;
+      const news = `news AS (\n  SELECT ${gv.map((c) => `f.${c}`).join(', ')}, f.first_seen, list(m.id ORDER BY m.id)[1] AS first_id, list_sort(list(DISTINCT m.location)) AS locations\n  FROM firsts f JOIN matched m ON ${gv.map((c) => `m.${c} = f.${c}`).join(' AND ')} AND m.${TIME} = f.first_seen\n  GROUP BY ${gv.map((c) => `f.${c}`).join(', ')}, f.first_seen\n)`;
       const select = [
         ...g,
         'min(first_seen) AS window_start',
@@ -189,13 +212,14 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
         'list_sort(list_distinct(flatten(list(locations)))) AS locations',
         `list(v ORDER BY first_seen, v)[1:${SAMPLE_IDS}] AS "values"`,
       ];
-      const sql = `${matched},\n${firsts}\nSELECT ${select.join(', ')}\nFROM firsts\nWHERE first_seen >= ${at('since')}\nGROUP BY ${g.join(', ')}\nHAVING ${having('count(*)')}\nORDER BY first_seen, ${g.join(', ')}`;
+      const sql = `${matched},\n${firsts},\n${news}\nSELECT ${select.join(', ')}\nFROM news\nGROUP BY ${g.join(', ')}\nHAVING ${having('count(*)')}\nORDER BY first_seen, ${g.join(', ')}`;
       return { sql, params: params.values };
     }
     case 'baseline': {
       const on = g.map((c) => `c.${c} = h.${c}`).join(' AND ');
       const history = `history AS (\n  SELECT ${g.join(', ')}, count(*) AS n, count(*) FILTER (WHERE err) AS errors\n  FROM matched WHERE ${notNull} AND ${TIME} < ${at('since')}\n  GROUP BY ${g.join(', ')}\n)`;
-      const current = `current AS (\n  SELECT ${[...g, `${window} AS window_start`, 'count(*) AS n', 'count(*) FILTER (WHERE err) AS errors', `min(${TIME}) AS first_seen`, `max(${TIME}) AS last_seen`, `list(id ORDER BY ${TIME}, id) FILTER (WHERE err)[1:${SAMPLE_IDS}] AS sample_ids`, 'list_sort(list(DISTINCT location)) AS locations'].join(', ')}\n  FROM matched WHERE ${notNull} AND ${TIME} >= ${at('since')}\n  GROUP BY ${[...g, 'window_start'].join(', ')}\n)`;
+      const current = `current AS (\n  SELECT *, ${window} AS window_start FROM matched WHERE ${notNull} AND ${TIME} >= ${at('since')}\n)`;
+      const counts = `counts AS (\n  SELECT ${keys.join(', ')}, count(*) AS n, count(*) FILTER (WHERE err) AS errors FROM current GROUP BY ${keys.join(', ')}\n)`;
       const minCount = params.named('min_count', plan.minCount);
       const factor = params.named('factor', plan.factor);
       const minHistory = params.named('min_history', plan.minHistory);
@@ -204,20 +228,18 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
         plan.metric === 'rate'
           ? `c.n >= ${minCount} AND c.n * ${params.named('history_ms', plan.historyMs)} > ${factor} * coalesce(h.n, 0) * ${span}`
           : `c.errors >= ${minCount} AND c.errors * greatest(coalesce(h.n, 0), 1) > ${factor} * coalesce(h.errors, 0) * c.n`;
+      const hits = `hits AS (\n  SELECT ${keys.map((k) => `c.${k}`).join(', ')}, ${plan.metric === 'rate' ? 'c.n' : 'c.errors'} AS count, c.n AS events, c.errors, coalesce(h.n, 0) AS history_events, coalesce(h.errors, 0) AS history_errors\n  FROM counts c LEFT JOIN history h ON ${on}\n  WHERE coalesce(h.n, 0) >= ${minHistory} AND ${test}\n)`;
+      const carried = ['count', 'events', 'errors', 'history_events', 'history_errors'].map((c) => `h.${c}`);
       const select = [
-        ...g.map((c) => `c.${c}`),
-        'c.window_start',
-        `${plan.metric === 'rate' ? 'c.n' : 'c.errors'} AS count`,
-        'c.n AS events',
-        'c.errors',
-        'c.first_seen',
-        'c.last_seen',
-        'c.sample_ids',
-        'c.locations',
-        'coalesce(h.n, 0) AS history_events',
-        'coalesce(h.errors, 0) AS history_errors',
+        ...keys.map((k) => `w.${k}`),
+        ...carried.slice(0, 3),
+        'min(w.event_time) AS first_seen',
+        'max(w.event_time) AS last_seen',
+        `list(w.id ORDER BY w.${TIME}, w.id) FILTER (WHERE w.err)[1:${SAMPLE_IDS}] AS sample_ids`,
+        'list_sort(list(DISTINCT w.location)) AS locations',
+        ...carried.slice(3),
       ];
-      const sql = `${matched},\n${history},\n${current}\nSELECT ${select.join(', ')}\nFROM current c LEFT JOIN history h ON ${on}\nWHERE coalesce(h.n, 0) >= ${minHistory} AND ${test}\nORDER BY c.first_seen, ${[...g.map((c) => `c.${c}`), 'c.window_start'].join(', ')}`;
+      const sql = `${matched},\n${history},\n${current},\n${counts},\n${hits}\nSELECT ${select.join(', ')}\nFROM current w JOIN hits h USING (${keys.join(', ')})\nGROUP BY ${[...keys.map((k) => `w.${k}`), ...carried].join(', ')}\n${order}`;
       return { sql, params: params.values };
     }
   }
@@ -235,7 +257,7 @@ function outsideHoursSql(w: WorkingWindow, params: Params): string {
 }
 
 /** What every finding reports of its events: first and last time, sample ids, locations. */
-function statsSql(alias: '' | 'e.'): string[] {
+function statsSql(alias: '' | 'e.' | 'w.'): string[] {
   return [
     `min(${alias}${TIME}) AS first_seen`,
     `max(${alias}${TIME}) AS last_seen`,

@@ -16,7 +16,17 @@ export interface SearchField {
   column?: string;
   /** The Elasticsearch field matched exactly (a text field's `.keyword` sub-field) */
   esField: string;
+  /** Every stored value is lower-case, so a match that ignores case compares the column as it is */
+  lowerCase?: boolean;
 }
+
+/**
+ * Fields whose values the event schema (mappings/activity-tracker.schema.json) admits in lower
+ * case only: `action` and `location` by their patterns, `outcome` and `severity` by their enums.
+ * Comparing them without `lower()` gives the same answer and lets DuckDB push the comparison into
+ * the scan (zone maps, no per-row function call).
+ */
+const LOWER_CASE = new Set(['action', 'outcome', 'severity', 'location']);
 
 /** Objects mapped `flattened`: any member path below them is a field. */
 const OPEN_OBJECTS = DOCUMENT_FIELDS.filter((f) => f.esType === 'flattened').map((f) => f.path);
@@ -33,7 +43,13 @@ function typeOf(esType: string | undefined): ValueType {
 const BY_NAME = new Map<string, SearchField>();
 for (const f of STORED_FIELDS) {
   if (f.path === '') continue;
-  const field: SearchField = { path: f.path, type: typeOf(f.esType), column: f.column, esField: f.path };
+  const field: SearchField = {
+    path: f.path,
+    type: typeOf(f.esType),
+    column: f.column,
+    esField: f.path,
+    ...(LOWER_CASE.has(f.path) ? { lowerCase: true } : {}),
+  };
   BY_NAME.set(f.path, field);
   if ('ecs' in f && f.ecs) BY_NAME.set(f.ecs, field);
 }

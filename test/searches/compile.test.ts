@@ -23,7 +23,7 @@ describe('compiling selections', () => {
     {
       name: 'a plain value matches whole and ignores case, as in Sigma',
       detection: '  sel:\n    action: KMS.secrets.unwrap\n  condition: sel',
-      where: 'lower(action) = $p1',
+      where: 'action = $p1',
       params: { p1: 'kms.secrets.unwrap' },
       dsl: { term: { action: { value: 'kms.secrets.unwrap', ...ci } } },
     },
@@ -37,7 +37,7 @@ describe('compiling selections', () => {
     {
       name: 'a list of values is any of them',
       detection: '  sel:\n    outcome: [failure, unknown]\n  condition: sel',
-      where: '(lower(outcome) = $p1 OR lower(outcome) = $p2)',
+      where: 'outcome IN ($p1, $p2)',
       params: { p1: 'failure', p2: 'unknown' },
       dsl: {
         bool: { should: [{ term: { outcome: { value: 'failure', ...ci } } }, { term: { outcome: { value: 'unknown', ...ci } } }], minimum_should_match: 1 },
@@ -55,7 +55,7 @@ describe('compiling selections', () => {
     {
       name: 'startswith is a prefix',
       detection: '  sel:\n    action|startswith: kms.secrets.\n  condition: sel',
-      where: 'starts_with(lower(action), $p1)',
+      where: 'starts_with(action, $p1)',
       params: { p1: 'kms.secrets.' },
       dsl: { prefix: { action: { value: 'kms.secrets.', ...ci } } },
     },
@@ -133,7 +133,7 @@ describe('compiling conditions', () => {
   const three = '  a:\n    action: x\n  b:\n    outcome: failure\n  c:\n    service: kms\n';
   it('binds not tighter than and, and and tighter than or; not holds for events without the field', () => {
     expect(sqlOf(`${three}  condition: a or not b and c`).where).toBe(
-      '(lower(action) = $p1 OR (NOT coalesce(lower(outcome) = $p2, false) AND lower(service) = $p3))',
+      '(action = $p1 OR (NOT coalesce(outcome = $p2, false) AND lower(service) = $p3))',
     );
     expect(dslOf(`${three}  condition: a or not b and c`)).toEqual({
       bool: {
@@ -147,13 +147,13 @@ describe('compiling conditions', () => {
   });
 
   it('parentheses group', () => {
-    expect(sqlOf(`${three}  condition: (a or b) and c`).where).toBe('((lower(action) = $p1 OR lower(outcome) = $p2) AND lower(service) = $p3)');
+    expect(sqlOf(`${three}  condition: (a or b) and c`).where).toBe('((action = $p1 OR outcome = $p2) AND lower(service) = $p3)');
   });
 
   it('1 of a pattern is any selection it names, all of them is every selection', () => {
     const sel = '  sel_a:\n    action: x\n  sel_b:\n    outcome: failure\n  other:\n    service: kms\n';
-    expect(sqlOf(`${sel}  condition: 1 of sel_* and other`).where).toBe('((lower(action) = $p1 OR lower(outcome) = $p2) AND lower(service) = $p3)');
-    expect(sqlOf(`${sel}  condition: all of them`).where).toBe('(lower(action) = $p1 AND lower(outcome) = $p2 AND lower(service) = $p3)');
+    expect(sqlOf(`${sel}  condition: 1 of sel_* and other`).where).toBe('((action = $p1 OR outcome = $p2) AND lower(service) = $p3)');
+    expect(sqlOf(`${sel}  condition: all of them`).where).toBe('(action = $p1 AND outcome = $p2 AND lower(service) = $p3)');
   });
 
   it('binds parameters into values, never into the text', () => {
@@ -177,13 +177,13 @@ describe('compiling conditions', () => {
         '  FROM "events_eu_de"',
         '  WHERE event_time >= make_timestamptz(CAST($since AS BIGINT) * 1000)',
         '    AND event_time < make_timestamptz(CAST($until AS BIGINT) * 1000)',
-        '    AND lower(outcome) = $p1',
+        '    AND outcome = $p1',
         '  UNION ALL',
         '  SELECT id, event_time, location, event::VARCHAR AS event',
         '  FROM "events_us_south"',
         '  WHERE event_time >= make_timestamptz(CAST($since AS BIGINT) * 1000)',
         '    AND event_time < make_timestamptz(CAST($until AS BIGINT) * 1000)',
-        '    AND lower(outcome) = $p1',
+        '    AND outcome = $p1',
         ')',
         'SELECT id, event_time, location, event',
         'FROM matched',
@@ -229,7 +229,7 @@ const MATCHED = (extra: string) =>
     '  FROM "events_us_south"',
     '  WHERE event_time >= make_timestamptz(CAST($since AS BIGINT) * 1000)',
     '    AND event_time < make_timestamptz(CAST($until AS BIGINT) * 1000)',
-    '    AND (lower(action) = $p1 OR lower(action) = $p2)',
+    '    AND action IN ($p1, $p2)',
     ')',
   ].join('\n');
 
@@ -239,12 +239,17 @@ describe('compiling correlations', () => {
     const q = compileSql(plan, RANGE);
     expect(q.sql).toBe(
       [
-        MATCHED('initiator_id AS g1'),
-        `SELECT g0, g1, (epoch_ms(event_time) // $span) * $span AS window_start, count(*) AS count, ${stats()}`,
-        'FROM matched',
-        'WHERE g0 IS NOT NULL AND g1 IS NOT NULL',
-        'GROUP BY g0, g1, window_start',
-        'HAVING count(*) >= $p3 AND count(*) < $p4',
+        `${MATCHED('initiator_id AS g1')},`,
+        'windowed AS (',
+        '  SELECT *, (epoch_ms(event_time) // $span) * $span AS window_start FROM matched WHERE g0 IS NOT NULL AND g1 IS NOT NULL',
+        '),',
+        // The threshold on counts alone; the lists a finding shows only for the windows that meet it.
+        'hits AS (',
+        '  SELECT g0, g1, window_start, count(*) AS count FROM windowed GROUP BY g0, g1, window_start HAVING count(*) >= $p3 AND count(*) < $p4',
+        ')',
+        `SELECT w.g0, w.g1, w.window_start, h.count, ${stats('w.')}`,
+        'FROM windowed w JOIN hits h USING (g0, g1, window_start)',
+        'GROUP BY w.g0, w.g1, w.window_start, h.count',
         'ORDER BY first_seen, g0, g1, window_start',
       ].join('\n'),
     );
@@ -302,7 +307,7 @@ describe('compiling correlations', () => {
   it('temporal needs every step in the window', () => {
     const plan = planFromYaml(`${DELETION}correlation:\n  type: temporal\n  group-by: [target.id]\n  timespan: 1h\n  steps: [scheduled, deleted]\n`);
     const q = compileSql(plan, RANGE);
-    expect(q.sql).toContain('target_id AS g1, coalesce(lower(action) = $p3, false) AS s0, coalesce(lower(action) = $p4, false) AS s1\n');
+    expect(q.sql).toContain('target_id AS g1, coalesce(action = $p3, false) AS s0, coalesce(action = $p4, false) AS s1\n');
     expect(q.sql).toContain('HAVING bool_or(s0) AND bool_or(s1)');
     const window = (compileDsl(plan, RANGE).body.aggs as never as { g0: { aggs: { g1: { aggs: { window: { aggs: Record<string, unknown> } } } } } }).g0.aggs.g1
       .aggs.window.aggs;
@@ -319,18 +324,18 @@ describe('compiling correlations', () => {
     );
     expect(q.sql).toBe(
       [
-        `${MATCHED('target_id AS g1, coalesce(lower(action) = $p3, false) AS s0, coalesce(lower(action) = $p4, false) AS s1')},`,
-        'grouped AS (',
+        `${MATCHED('target_id AS g1, coalesce(action = $p3, false) AS s0, coalesce(action = $p4, false) AS s1')},`,
+        'windowed AS (',
         '  SELECT *, (epoch_ms(event_time) // $span) * $span AS window_start FROM matched WHERE g0 IS NOT NULL AND g1 IS NOT NULL',
         '),',
         'step0 AS (',
-        '  SELECT e.g0, e.g1, e.window_start, min(e.event_time) AS t FROM grouped e WHERE e.s0 GROUP BY e.g0, e.g1, e.window_start',
+        '  SELECT e.g0, e.g1, e.window_start, min(e.event_time) AS t FROM windowed e WHERE e.s0 GROUP BY e.g0, e.g1, e.window_start',
         '),',
         'step1 AS (',
-        '  SELECT e.g0, e.g1, e.window_start, min(e.event_time) AS t FROM grouped e JOIN step0 p ON e.g0 = p.g0 AND e.g1 = p.g1 AND e.window_start = p.window_start AND e.event_time > p.t WHERE e.s1 GROUP BY e.g0, e.g1, e.window_start',
+        '  SELECT e.g0, e.g1, e.window_start, min(e.event_time) AS t FROM windowed e JOIN step0 p ON e.g0 = p.g0 AND e.g1 = p.g1 AND e.window_start = p.window_start AND e.event_time > p.t WHERE e.s1 GROUP BY e.g0, e.g1, e.window_start',
         ')',
         `SELECT e.g0, e.g1, e.window_start, count(*) AS count, ${stats('e.')}`,
-        'FROM grouped e JOIN step1 USING (g0, g1, window_start)',
+        'FROM windowed e JOIN step1 USING (g0, g1, window_start)',
         'GROUP BY e.g0, e.g1, e.window_start',
         'ORDER BY first_seen, g0, g1, window_start',
       ].join('\n'),
@@ -344,7 +349,9 @@ describe('compiling correlations', () => {
     );
     expect(q.params).toMatchObject({ since: 86_400_000, from: 86_400_000 - 7 * 86_400_000, until: 172_800_000, p3: 2 });
     expect(q.sql).toContain('WHERE event_time >= make_timestamptz(CAST($from AS BIGINT) * 1000)');
-    expect(q.sql).toContain('WHERE first_seen >= make_timestamptz(CAST($since AS BIGINT) * 1000)\nGROUP BY g0, g1\nHAVING count(*) >= $p3');
+    expect(q.sql).toContain('  GROUP BY g0, g1, v\n  HAVING min(event_time) >= make_timestamptz(CAST($since AS BIGINT) * 1000)\n)');
+    expect(q.sql).toContain('FROM firsts f JOIN matched m ON m.g0 = f.g0 AND m.g1 = f.g1 AND m.v = f.v AND m.event_time = f.first_seen');
+    expect(q.sql).toContain('FROM news\nGROUP BY g0, g1\nHAVING count(*) >= $p3');
   });
 
   it('baseline compares each window with the trailing history, without division', () => {
@@ -352,7 +359,7 @@ describe('compiling correlations', () => {
       planFromYaml(`${DELETION}baseline:\n  metric: error_rate\n  group-by: [initiator.id]\n  timespan: 1h\n  history: 7d\n  factor: 3\n  min-count: 5\n`),
       RANGE,
     );
-    expect(q.sql).toContain(', coalesce(lower(outcome) = $p3, false) AS err\n');
+    expect(q.sql).toContain(', coalesce(outcome = $p3, false) AS err\n');
     expect(q.sql).toContain(
       'WHERE coalesce(h.n, 0) >= $min_history AND c.errors >= $min_count AND c.errors * greatest(coalesce(h.n, 0), 1) > $factor * coalesce(h.errors, 0) * c.n',
     );
@@ -369,7 +376,7 @@ describe('compiling a working window', () => {
   it('SQL keeps events whose weekday and minute of the day (UTC, from the stored time) fall outside it', () => {
     const q = compileSql(planFromYaml(WEEKDAYS_9_TO_5), { tables: ['events_us_south'], sinceMs: FRIDAY, untilMs: FRIDAY + 48 * HOUR });
     expect(q.sql).toContain(
-      '    AND lower(action) = $p1\n    AND NOT ((epoch_ms(event_time) // 86400000 + 4) % 7 IN ($p2, $p3, $p4, $p5, $p6) AND epoch_ms(event_time) // 60000 % 1440 >= $p7 AND epoch_ms(event_time) // 60000 % 1440 < $p8)\n',
+      '    AND action = $p1\n    AND NOT ((epoch_ms(event_time) // 86400000 + 4) % 7 IN ($p2, $p3, $p4, $p5, $p6) AND epoch_ms(event_time) // 60000 % 1440 >= $p7 AND epoch_ms(event_time) // 60000 % 1440 < $p8)\n',
     );
     expect(q.params).toMatchObject({ p2: 1, p3: 2, p4: 3, p5: 4, p6: 5, p7: 540, p8: 1020 });
   });
