@@ -132,9 +132,7 @@ describe('compiling selections', () => {
 describe('compiling conditions', () => {
   const three = '  a:\n    action: x\n  b:\n    outcome: failure\n  c:\n    service: kms\n';
   it('binds not tighter than and, and and tighter than or; not holds for events without the field', () => {
-    expect(sqlOf(`${three}  condition: a or not b and c`).where).toBe(
-      '(action = $p1 OR (NOT coalesce(outcome = $p2, false) AND lower(service) = $p3))',
-    );
+    expect(sqlOf(`${three}  condition: a or not b and c`).where).toBe('(action = $p1 OR (NOT coalesce(outcome = $p2, false) AND lower(service) = $p3))');
     expect(dslOf(`${three}  condition: a or not b and c`)).toEqual({
       bool: {
         should: [
