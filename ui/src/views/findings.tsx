@@ -31,8 +31,12 @@ export function FindingsView({ route, store }: { route: Route; store: StoreSpan 
 
   useEffect(() => {
     let stopped = false;
+    let polling = false;
     seen.current = null;
     const poll = async () => {
+      // Each poll runs every rule on the server: none while the tab is hidden, never two at once.
+      if (polling || (document.hidden && seen.current !== null)) return;
+      polling = true;
       try {
         const answer = await getJson<{ findings: Finding[] }>(`/api/findings${queryOf({ since, until, location: asked.location, record: 'false' })}`);
         if (stopped) return;
@@ -47,6 +51,8 @@ export function FindingsView({ route, store }: { route: Route; store: StoreSpan 
         setError(null);
       } catch (e) {
         if (!stopped && !(e instanceof Unauthorized)) setError(e instanceof Error ? e.message : String(e));
+      } finally {
+        polling = false;
       }
     };
     void poll();
