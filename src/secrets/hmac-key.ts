@@ -93,8 +93,12 @@ const MAX_UTF8_BYTES_PER_UTF16_UNIT = 3;
  * `hmac-sha256:` + hex(HMAC-SHA256(key, utf8(value))), built as RFC 2104 defines it from two
  * one-shot SHA-256 calls with the padded key blocks prepared once: H((K ^ opad) || H((K ^ ipad) || m)).
  * Same result as `createHmac`, without constructing an Hmac object (key import, stream state) per
- * value, which was most of the cost of fingerprinting a record. The key blocks stay in this closure;
- * the message buffer is zeroed after each use so no secret stays in it.
+ * value, which was most of the cost of fingerprinting a record. The inner digest comes back as a
+ * latin1 string written straight into the outer block, and the message is hashed through a plain
+ * view: a `Buffer` digest and `subarray` (node's slow path for the 'buffer' encoding, two Buffer
+ * objects) made each fingerprint cost 2.8 us against 1.9-2.05 us so (bench VM, 150-character
+ * tokens). The key blocks stay in this closure; the message buffer is zeroed after each use so no
+ * secret stays in it.
  */
 function hmacSha256Hex(key: Buffer): (value: string) => string {
   const k = key.length > SHA256_BLOCK_BYTES ? hash('sha256', key, 'buffer') : key;
@@ -113,7 +117,7 @@ function hmacSha256Hex(key: Buffer): (value: string) => string {
       innerPad.copy(message);
     }
     const end = SHA256_BLOCK_BYTES + message.write(value, SHA256_BLOCK_BYTES, 'utf8');
-    hash('sha256', message.subarray(0, end), 'buffer').copy(outer, SHA256_BLOCK_BYTES);
+    outer.write(hash('sha256', new Uint8Array(message.buffer, message.byteOffset, end), 'binary'), SHA256_BLOCK_BYTES, 'latin1');
     message.fill(0, SHA256_BLOCK_BYTES, end);
     return FINGERPRINT_PREFIX + hash('sha256', outer, 'hex');
   };
