@@ -135,6 +135,8 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     await expect.poll(() => page.locator('#event-title + p code').textContent()).toBe(TRACE_IDS[0]);
     await expect.poll(() => page.locator('dl.tree dt', { hasText: 'client_secret' }).count()).toBe(1);
     expect(await page.locator('a.fingerprint').count()).toBeGreaterThan(0);
+    // A create targets the instance: no key to follow from here.
+    expect(await page.getByRole('link', { name: "This key's whole life" }).count()).toBe(0);
     await shoot(page, 'event');
   });
 
@@ -177,6 +179,12 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     const principals = await page.getByTestId('principals').textContent();
     for (const e of expected) expect(principals).toContain(String((e.initiator as { name: string }).name));
     await shoot(page, 'key-timeline');
+
+    // From one of its events, back to the key's life by its CRN: the same events.
+    await page.locator('[data-testid=timeline] li .phase').first().click();
+    await page.getByRole('link', { name: "This key's whole life" }).click();
+    await expect.poll(() => page.locator('[data-testid=timeline] li').count()).toBe(expected.length);
+    expect(await page.getByLabel('Key', { exact: true }).inputValue()).toMatch(new RegExp(`^crn:v1:.*:key:${TIMELINE_KEY}$`));
   });
 
   it('lists the findings detect reports, opens one with its sample events, and shows a new one without a reload', async () => {

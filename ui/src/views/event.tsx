@@ -14,7 +14,8 @@ export function EventView({ id }: { id: string }) {
   const e = loaded.data?.event;
   const correlation = e ? textOf(valueAt(e, 'correlationId')) : '';
   const target = e ? textOf(valueAt(e, 'target.id')) : '';
-  const isKey = e ? /^kms\//.test(textOf(valueAt(e, 'target.typeURI'))) && target !== '' : false;
+  // A key's CRN ends in `:key:<id>`; a create or list targets the instance, which is no key to follow.
+  const isKey = /:key:[^:]+$/.test(target);
   return (
     <section aria-labelledby="event-title">
       <h1 id="event-title">Event</h1>
