@@ -234,5 +234,10 @@ export function compileDsl(plan: Plan, range: DslRange): DslRequest {
       break;
     }
   }
-  return { index, body: { query, size: 0, aggs: grouped(plan, inner) } };
+  // A rate's history reaches back to the first event it holds (compile-sql.ts, `reach`).
+  const reach: JsonObject =
+    plan.kind === 'baseline' && plan.metric === 'rate'
+      ? { history_reach: { filter: { range: { [TIME]: { lt: since, format: 'epoch_millis' } } }, aggs: { first: { min: { field: TIME } } } } }
+      : {};
+  return { index, body: { query, size: 0, aggs: { ...grouped(plan, inner), ...reach } } };
 }

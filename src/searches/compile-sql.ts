@@ -226,7 +226,7 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
       // Rates compared without division: current/span against history/historyMs.
       const test =
         plan.metric === 'rate'
-          ? `c.n >= ${minCount} AND c.n * ${params.named('history_ms', plan.historyMs)} > ${factor} * coalesce(h.n, 0) * ${span}`
+          ? `c.n >= ${minCount} AND c.n * (SELECT ms FROM reach) > ${factor} * coalesce(h.n, 0) * ${span}`
           : `c.errors >= ${minCount} AND c.errors * greatest(coalesce(h.n, 0), 1) > ${factor} * coalesce(h.errors, 0) * c.n`;
       const hits = `hits AS (\n  SELECT ${keys.map((k) => `c.${k}`).join(', ')}, ${plan.metric === 'rate' ? 'c.n' : 'c.errors'} AS count, c.n AS events, c.errors, coalesce(h.n, 0) AS history_events, coalesce(h.errors, 0) AS history_errors\n  FROM counts c LEFT JOIN history h ON ${on}\n  WHERE coalesce(h.n, 0) >= ${minHistory} AND ${test}\n)`;
       const carried = ['count', 'events', 'errors', 'history_events', 'history_errors'].map((c) => `h.${c}`);
@@ -239,7 +239,11 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
         'list_sort(list(DISTINCT w.location)) AS locations',
         ...carried.slice(3),
       ];
-      const sql = `${matched},\n${history},\n${current},\n${counts},\n${hits}\nSELECT ${select.join(', ')}\nFROM current w JOIN hits h USING (${keys.join(', ')})\nGROUP BY ${[...keys.map((k) => `w.${k}`), ...carried].join(', ')}\n${order}`;
+      // A rate's history is as long as the store reaches back, at most `history`: a store younger
+      // than that would otherwise spread its few days over the whole span and see every peak as a spike.
+      const reach = `reach AS (\n  SELECT CAST($since AS BIGINT) - epoch_ms(min(${TIME})) AS ms FROM matched WHERE ${TIME} < ${at('since')}\n)`;
+      const ctes = [matched, history, ...(plan.metric === 'rate' ? [reach] : []), current, counts].join(',\n');
+      const sql = `${ctes},\n${hits}\nSELECT ${select.join(', ')}\nFROM current w JOIN hits h USING (${keys.join(', ')})\nGROUP BY ${[...keys.map((k) => `w.${k}`), ...carried].join(', ')}\n${order}`;
       return { sql, params: params.values };
     }
   }

@@ -88,15 +88,18 @@ export function inOrder(stepTimes: readonly (readonly number[])[]): boolean {
   return true;
 }
 
-/** baseline: the window against its group's trailing history, as the SQL's WHERE clause. */
-export function exceedsBaseline(plan: Plan, current: { n: number; errors: number }, history: { n: number; errors: number }): boolean {
+/**
+ * baseline: the window against its group's trailing history, as the SQL's WHERE clause. `reachMs`:
+ * how far back before the range the history goes (the first event it holds; default the whole `history`).
+ */
+export function exceedsBaseline(plan: Plan, current: { n: number; errors: number }, history: { n: number; errors: number }, reachMs = plan.historyMs): boolean {
   if (history.n < plan.minHistory) return false;
-  if (plan.metric === 'rate') return current.n >= plan.minCount && current.n * plan.historyMs > plan.factor * history.n * plan.spanMs;
+  if (plan.metric === 'rate') return current.n >= plan.minCount && current.n * reachMs > plan.factor * history.n * plan.spanMs;
   return current.errors >= plan.minCount && current.errors * Math.max(history.n, 1) > plan.factor * history.errors * current.n;
 }
 
 /** Rows of one cluster's aggregations, for a rule with correlation, new_terms or baseline. */
-export function rowsOfAggregations(plan: Plan, aggs: Agg): Row[] {
+export function rowsOfAggregations(plan: Plan, aggs: Agg, reachMs?: number): Row[] {
   const rows: Row[] = [];
   for (const { row, bucket } of groups(plan, aggs)) {
     switch (plan.kind) {
@@ -145,7 +148,7 @@ export function rowsOfAggregations(plan: Plan, aggs: Agg): Row[] {
         for (const w of buckets(sub(bucket, 'current').window)) {
           const errors = sub(w, 'errors');
           const c = { n: w.doc_count, errors: errors.doc_count as number };
-          if (!exceedsBaseline(plan, c, h)) continue;
+          if (!exceedsBaseline(plan, c, h, reachMs)) continue;
           rows.push({
             ...row,
             ...stats(w),
@@ -216,6 +219,14 @@ export function resultOfAnswers(plan: Plan, answers: readonly ClusterAnswer[], r
   }
   // Clusters hold disjoint locations, and location is a group unless the rule counts locations:
   // rows of two clusters never describe one group. A rule counting locations sees each cluster's alone.
-  const rows = answers.flatMap((a) => rowsOfAggregations(plan, a.aggregations ?? {}));
+  // The history's reach is the whole store's, as the SQL's over every location: the earliest first event of any cluster.
+  const firsts = answers.map((a) => value(sub(a.aggregations ?? {}, 'history_reach'), 'first')).filter((t): t is number => t !== null);
+  const reachMs =
+    plan.kind === 'baseline' && plan.metric === 'rate' && range.sinceMs !== undefined
+      ? firsts.length > 0
+        ? range.sinceMs - Math.min(...firsts)
+        : 0
+      : undefined;
+  const rows = answers.flatMap((a) => rowsOfAggregations(plan, a.aggregations ?? {}, reachMs));
   return { kind: 'findings', findings: rows.sort(sqlOrder(plan)).map((r) => findingOfRow(plan, r)) };
 }

@@ -363,6 +363,25 @@ describe('compiling correlations', () => {
     );
     expect(q.params).toMatchObject({ min_count: 5, factor: 3, min_history: 0, span: 3_600_000 });
   });
+
+  it('a rate baseline measures its history from the first event it holds, at most the whole history', () => {
+    const q = compileSql(
+      planFromYaml(`${DELETION}baseline:\n  metric: rate\n  group-by: [action]\n  timespan: 1h\n  history: 7d\n  factor: 10\n  min-count: 30\n`),
+      RANGE,
+    );
+    expect(q.sql).toContain(
+      'reach AS (\n  SELECT CAST($since AS BIGINT) - epoch_ms(min(event_time)) AS ms FROM matched WHERE event_time < make_timestamptz(CAST($since AS BIGINT) * 1000)\n)',
+    );
+    expect(q.sql).toContain('c.n >= $min_count AND c.n * (SELECT ms FROM reach) > $factor * coalesce(h.n, 0) * $span');
+    const aggs = compileDsl(
+      planFromYaml(`${DELETION}baseline:\n  metric: rate\n  group-by: [action]\n  timespan: 1h\n  history: 7d\n  factor: 10\n  min-count: 30\n`),
+      RANGE,
+    ).body.aggs as Record<string, unknown>;
+    expect(aggs.history_reach).toEqual({
+      filter: { range: { '@timestamp': { lt: 86_400_000, format: 'epoch_millis' } } },
+      aggs: { first: { min: { field: '@timestamp' } } },
+    });
+  });
 });
 
 describe('compiling a working window', () => {

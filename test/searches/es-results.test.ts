@@ -83,6 +83,9 @@ describe('reading Elasticsearch answers into findings', () => {
     expect(exceedsBaseline(rate, { n: 4, errors: 0 }, { n: 20, errors: 0 })).toBe(false);
     expect(exceedsBaseline(rate, { n: 3, errors: 0 }, { n: 1, errors: 0 })).toBe(false);
     expect(exceedsBaseline(rate, { n: 50, errors: 0 }, { n: 0, errors: 0 })).toBe(false);
+    // A history that reaches back 5 of its 10 hours holds twice the rate: 20 in 5 h, 4 an hour.
+    expect(exceedsBaseline(rate, { n: 5, errors: 0 }, { n: 20, errors: 0 }, 5 * 3_600_000)).toBe(false);
+    expect(exceedsBaseline(rate, { n: 9, errors: 0 }, { n: 20, errors: 0 }, 5 * 3_600_000)).toBe(true);
     const errors = planFromYaml(
       `${RULE}detection:\n  s:\n    action|exists: true\n  condition: s\nbaseline:\n  metric: error_rate\n  group-by: [action]\n  timespan: 1h\n  history: 10h\n  factor: 3\n  min-count: 2\n`,
     );
