@@ -71,4 +71,17 @@ describe('exports', () => {
       ].join('\n| '),
     );
   });
+
+  it('a working window: ES|QL reads weekday and minute of the day, a Kibana saved search refuses it', () => {
+    const plan = planFromYaml(
+      `${RULE}detection:\n  sel:\n    outcome: failure\n  condition: sel\noutside-hours:\n  days: [mon, sun]\n  from: '08:00'\n  to: '18:30'\n`,
+    );
+    const esql = compileEsql(plan, { sinceMs: 0, untilMs: 1000 });
+    expect(esql.query).toContain(
+      'NOT (DATE_EXTRACT("DAY_OF_WEEK", `@timestamp`) IN (?p4, ?p5) AND DATE_EXTRACT("MINUTE_OF_DAY", `@timestamp`) >= ?work_from AND DATE_EXTRACT("MINUTE_OF_DAY", `@timestamp`) < ?work_to)',
+    );
+    // ISO days: Sunday is 7, Monday 1.
+    expect(esql.params).toEqual(expect.arrayContaining([{ p4: 7 }, { p5: 1 }, { work_from: 480 }, { work_to: 1110 }]));
+    expect(() => exportSearch(plan, 'kibana', {})).toThrow(/outside working hours/);
+  });
 });
