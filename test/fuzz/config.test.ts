@@ -59,7 +59,7 @@ describe('the YAML loaders (property)', () => {
     );
   });
 
-  it('refuse an alias to no anchor and an alias bomb with the line of the alias (they were a ReferenceError, exit 70)', () => {
+  it('refuse an alias to no anchor and an alias bomb as AL_CONFIG_INVALID at the line of the alias, at once', () => {
     expect(() => parseServeConfig('listen:\n  host: *nowhere\n', 's.yaml')).toThrow(/^s\.yaml:2:9: YAML: Unresolved alias/);
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 10; i++)
