@@ -2,6 +2,7 @@ import type { Transform } from 'node:stream';
 import Parser from 'stream-json/Parser.js';
 import Pick from 'stream-json/filters/Pick.js';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
+import { CHUNK_BYTES } from './chunks.js';
 import { JsonArrayScanner } from './json-scan.js';
 import { DEFAULT_BATCH_LINES, DEFAULT_MAX_LINE_BYTES, type BrokenDocument, type LineBatch, type OversizedLine } from './lines.js';
 
@@ -66,6 +67,8 @@ export async function sniffJsonDocument(stream: AsyncIterable<Buffer>): Promise<
 export interface ArrayReadOptions {
   maxLineBytes?: number;
   batchLines?: number;
+  /** An array's batch is cut at this many characters of elements too (default CHUNK_BYTES) */
+  batchBytes?: number;
 }
 
 /**
@@ -97,14 +100,22 @@ export async function* readJsonArrayBatches(
   if (kind === 'array') {
     // Arrays by the byte scanner (json-scan.ts): each element's text as it is (or as JSON.stringify writes it).
     const scanner = new JsonArrayScanner(maxLineBytes);
+    // Batches of about a line file's chunk (CHUNK_BYTES), so that what a worker builds for one dies young as it does for lines.
+    const batchBytes = opts.batchBytes ?? CHUNK_BYTES;
+    let batchChars = 0;
     for await (const chunk of chunks) {
       for (const element of scanner.push(chunk)) {
-        if ('text' in element) lines.push(element.text);
-        else {
+        if ('text' in element) {
+          lines.push(element.text);
+          batchChars += element.text.length;
+        } else {
           oversized.push({ index: lines.length, bytes: element.oversized, head: element.head });
           lines.push('');
         }
-        if (lines.length >= batchLines) yield take();
+        if (lines.length >= batchLines || batchChars >= batchBytes) {
+          batchChars = 0;
+          yield take();
+        }
       }
       if (scanner.broken !== undefined) break;
     }
