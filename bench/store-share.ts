@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBDataChunk, DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
+import { expandInputs, readLineBatches } from '../src/sources/file.js';
+import { prepareTransform } from '../src/run/setup.js';
+import { STORED_FIELDS, type StoredEvent } from '../src/model/fields.js';
+import { createTableSql, tableOf } from '../src/sinks/duckdb/schema.js';
+import { DEFAULT_TUNING, openDuckDbSink } from '../src/sinks/duckdb/sink.js';
+import { byLocation } from '../src/sinks/sink.js';
+import { BENCH_KEY } from './bench-key.js';
+
+/**
+ * The store's share of the CPU per line, taken apart: `node bench/dist/bench/store-share.js CORPUS [LINES]`.
+ * The corpus's events are built first (untimed), then written in writes of 16,384 events as the
+ * engine cuts them, twice: through the sink (openDuckDbSink, the whole write path), and step by step
+ * with the same SQL and settings, each step's CPU time (user + system, every thread: DuckDB compresses
+ * on its own) taken alone: grouping and the look-up range (ours), the count look-up, the appender's
+ * calls per value (the binding into DuckDB's appender), the conversions ours makes for them
+ * (timestamps), the appender's flush, and COMMIT (DuckDB's compression and write). With COLUMNAR=1
+ * the step-by-step pass appends DuckDBDataChunks of 2,048 rows instead of row by row (tried, not
+ * taken: docs/decisions/2026-12-03-memory-and-store-share.md).
+ */
+const [corpus, limitArg] = process.argv.slice(2) as [string, string | undefined];
+const limit = Number(limitArg ?? 200_000);
+const WRITE_EVENTS = 16_384;
+
+const transform = prepareTransform({ key: BENCH_KEY }).makeTransform();
+const events: StoredEvent[] = [];
+const [source] = await expandInputs([corpus]);
+for await (const batch of readLineBatches(source!)) {
+  events.push(...transform(batch).events);
+  if (events.length >= limit) break;
+}
+events.length = Math.min(events.length, limit);
+const writes: StoredEvent[][] = [];
+for (let i = 0; i < events.length; i += WRITE_EVENTS) writes.push(events.slice(i, i + WRITE_EVENTS));
+
+const cpu = () => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
+const dir = mkdtempSync(join(tmpdir(), 'auditline-store-share-'));
+try {
+  // The whole write path, as the engine calls it.
+  const sink = await openDuckDbSink(join(dir, 'sink.duckdb'));
+  let before = cpu();
+  for (const w of writes) await sink.write(w);
+  const sinkUs = cpu() - before;
+  await sink.close();
+
+  // Step by step, the same SQL and settings.
+  const steps: Record<string, number> = { group: 0, countLookup: 0, timestamps: 0, appendCalls: 0, flush: 0, commit: 0 };
+  const chunked: Record<string, number> = { columns: 0, appendChunks: 0, flush: 0, commit: 0 };
+  const columnar = process.env.COLUMNAR === '1';
+  const typesOf = new Map<string, DuckDBType[]>();
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(DEFAULT_TUNING.threads),
+    checkpoint_threshold: DEFAULT_TUNING.checkpointThreshold,
+    memory_limit: DEFAULT_TUNING.memoryLimit,
+    write_buffer_row_group_count: '1',
+  });
+  const conn = await instance.connect();
+  await conn.run(`ATTACH '${join(dir, 'steps.duckdb')}' AS store (STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${DEFAULT_TUNING.rowGroupRows})`);
+  await conn.run('USE store');
+  const kinds = STORED_FIELDS.map((f) => [f.key, f.kind] as const);
+  for (const w of writes) {
+    before = cpu();
+    const groups = [...byLocation(w)].map(([location, group]) => {
+      const batch = new Map(group.map((g) => [g.event.id, g.event]));
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const e of batch.values()) {
+        if (e.time < lo) lo = e.time;
+        if (e.time > hi) hi = e.time;
+      }
+      return { table: tableOf(location), rows: [...batch.values()], lo, hi };
+    });
+    steps.group! += cpu() - before;
+    await conn.run('BEGIN TRANSACTION');
+    for (const g of groups) {
+      await conn.run(createTableSql(g.table));
+      before = cpu();
+      const range = `FROM "${g.table}" WHERE event_time BETWEEN make_timestamptz(${BigInt(g.lo * 1000)}) AND make_timestamptz(${BigInt(g.hi * 1000)})`;
+      await conn.runAndReadAll(`SELECT count(*) ${range}`);
+      steps.countLookup! += cpu() - before;
+      before = cpu();
+      const stamps = g.rows.map((e) => new DuckDBTimestampTZValue(BigInt(Math.round(e.time * 1000))));
+      steps.timestamps! += cpu() - before;
+      const appender: DuckDBAppender = await conn.createAppender(g.table);
+      if (columnar) {
+        let types = typesOf.get(g.table);
+        if (!types) typesOf.set(g.table, (types = kinds.map((_k, i) => appender.columnType(i))));
+        for (let from = 0; from < g.rows.length; from += 2048) {
+          const rows = g.rows.slice(from, from + 2048);
+          before = cpu();
+          const chunk = DuckDBDataChunk.create(types, rows.length);
+          kinds.forEach(([key, kind], c) => {
+            const values = rows.map((e) => (e as unknown as Record<string, unknown>)[key]);
+            chunk.setColumnValues(
+              c,
+              kind === 'epochMillis' ? (values.map((v) => ({ micros: BigInt(Math.round((v as number) * 1000)) })) as never) : (values as never),
+            );
+          });
+          chunked.columns! += cpu() - before;
+          before = cpu();
+          appender.appendDataChunk(chunk);
+          chunked.appendChunks! += cpu() - before;
+        }
+        before = cpu();
+        appender.closeSync();
+        chunked.flush! += cpu() - before;
+        continue;
+      }
+      before = cpu();
+      for (let r = 0; r < g.rows.length; r++) {
+        const e = g.rows[r]! as unknown as Record<string, unknown>;
+        for (const [key, kind] of kinds) {
+          const v = e[key];
+          if (kind === 'epochMillis') appender.appendTimestampTZ(stamps[r]!);
+          else if (kind === 'integer') appender.appendInteger(v as number);
+          else if (kind === 'boolean') appender.appendBoolean(v as boolean);
+          else if (v === null) appender.appendNull();
+          else appender.appendVarchar(v as string);
+        }
+        appender.endRow();
+      }
+      steps.appendCalls! += cpu() - before;
+      before = cpu();
+      appender.closeSync();
+      steps.flush! += cpu() - before;
+    }
+    before = cpu();
+    await conn.run('COMMIT');
+    (columnar ? chunked : steps).commit! += cpu() - before;
+  }
+  conn.closeSync();
+  instance.closeSync();
+  const perLine = (us: number) => Number((us / events.length).toFixed(2));
+  const stepsPerLine = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, perLine(v)]));
+  console.log(
+    JSON.stringify({
+      events: events.length,
+      writes: writes.length,
+      sinkUsPerEvent: perLine(sinkUs),
+      stepsUsPerEvent: stepsPerLine,
+      stepsSum: perLine(Object.values(steps).reduce((a, b) => a + b, 0)),
+      ...(columnar ? { columnarUsPerEvent: Object.fromEntries(Object.entries(chunked).map(([k, v]) => [k, perLine(v)])) } : {}),
+    }),
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
