@@ -38,8 +38,9 @@ export interface PeerRun {
 
 export type PeerOutcome = PeerRun | { name: string; skipped: string };
 
-/** bench/peers/ in the sources (this module runs from bench/dist/bench/). */
-const PEERS_DIR = fileURLToPath(new URL('../../../bench/peers/', import.meta.url));
+/** bench/peers/ beside this module's source, whether it runs compiled (bench/dist/bench/) or from the source (tests). */
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const PEERS_DIR = existsSync(join(HERE, 'peers', 'rsyslog.conf')) ? join(HERE, 'peers') : join(HERE, '../../peers');
 const TIME = '/usr/bin/time';
 const RSYSLOGD = '/usr/sbin/rsyslogd';
 const RSYSLOG_MODULES = '/usr/lib/x86_64-linux-gnu/rsyslog';
