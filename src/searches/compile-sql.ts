@@ -115,8 +115,21 @@ function inList(items: readonly Predicate[], params: Params): string | undefined
   if (first?.kind !== 'match' || first.op !== 'eq') return undefined;
   if (!items.every((i) => i.kind === 'match' && i.op === 'eq' && i.field.path === first.field.path && i.cased === first.cased)) return undefined;
   const col = fieldSql(first.field);
-  const text = first.cased || first.field.type !== 'text' || first.field.lowerCase ? col : `lower(${col})`;
-  return `${text} IN (${items.map((i) => params.bind((i as Match).value)).join(', ')})`;
+  const bare = first.cased || first.field.type !== 'text' || first.field.lowerCase;
+  const values = items.map((i) => (i as Match).value);
+  const list = `${bare ? col : `lower(${col})`} IN (${values.map((v) => params.bind(v)).join(', ')})`;
+  // DuckDB applies a column's range in the scan and reads the other columns (the event's JSON) only
+  // for the rows within it; an IN list it only checks against zone maps. Byte order is code-unit
+  // order for ASCII text, so the bounds are taken only then.
+  const bounds = bare && first.field.column !== undefined ? rangeOf(values) : undefined;
+  return bounds ? `(${col} BETWEEN ${params.bind(bounds[0])} AND ${params.bind(bounds[1])} AND ${list})` : list;
+}
+
+function rangeOf(values: readonly (string | number | boolean)[]): [string | number, string | number] | undefined {
+  if (values.every((v) => typeof v === 'number')) return [Math.min(...(values as number[])), Math.max(...(values as number[]))];
+  if (!values.every((v) => typeof v === 'string' && /^[\x20-\x7e]*$/.test(v))) return undefined;
+  const sorted = [...(values as string[])].sort();
+  return [sorted[0]!, sorted.at(-1)!];
 }
 
 export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
@@ -197,11 +210,11 @@ export function compileSql(plan: Plan, range: SqlRange): SqlQuery {
       return { sql, params: params.values };
     }
     case 'new_terms': {
-      // Values first seen in the range, found on their first time alone; their first event is
-      // looked up only for them.
       const gv = [...g, 'v'];
-      const firsts = `firsts AS (\n  SELECT ${gv.join(', ')}, min(${TIME}) AS first_seen\n  FROM matched WHERE ${notNull}\n  GROUP BY ${gv.join(', ')}\n  HAVING min(${TIME}) >= ${at('since')}\n)`;
-      const news = `news AS (\n  SELECT ${gv.map((c) => `f.${c}`).join(', ')}, f.first_seen, list(m.id ORDER BY m.id)[1] AS first_id, list_sort(list(DISTINCT m.location)) AS locations\n  FROM firsts f JOIN matched m ON ${gv.map((c) => `m.${c} = f.${c}`).join(' AND ')} AND m.${TIME} = f.first_seen\n  GROUP BY ${gv.map((c) => `f.${c}`).join(', ')}, f.first_seen\n)`;
+      // The first event of each value: the least (time, id), as the DSL's top hit sorted by time then id.
+      const firsts = `firsts AS (\n  SELECT ${gv.join(', ')}, min({'t': ${TIME}, 'i': id}) AS first, any_value(location) AS location\n  FROM matched WHERE ${notNull}\n  GROUP BY ${gv.join(', ')}\n)`;
+      // Location is a group or the value itself, so every event of a value has the same one.
+      const news = `news AS (\n  SELECT ${gv.join(', ')}, first.t AS first_seen, first.i AS first_id, [location] AS locations\n  FROM firsts WHERE first.t >= ${at('since')}\n)`;
       const select = [
         ...g,
         'min(first_seen) AS window_start',

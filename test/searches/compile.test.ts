@@ -37,8 +37,9 @@ describe('compiling selections', () => {
     {
       name: 'a list of values is any of them',
       detection: '  sel:\n    outcome: [failure, unknown]\n  condition: sel',
-      where: 'outcome IN ($p1, $p2)',
-      params: { p1: 'failure', p2: 'unknown' },
+      // The bounds of the list as a range DuckDB applies in the scan.
+      where: '(outcome BETWEEN $p3 AND $p4 AND outcome IN ($p1, $p2))',
+      params: { p1: 'failure', p2: 'unknown', p3: 'failure', p4: 'unknown' },
       dsl: {
         bool: { should: [{ term: { outcome: { value: 'failure', ...ci } } }, { term: { outcome: { value: 'unknown', ...ci } } }], minimum_should_match: 1 },
       },
@@ -227,7 +228,7 @@ const MATCHED = (extra: string) =>
     '  FROM "events_us_south"',
     '  WHERE event_time >= make_timestamptz(CAST($since AS BIGINT) * 1000)',
     '    AND event_time < make_timestamptz(CAST($until AS BIGINT) * 1000)',
-    '    AND action IN ($p1, $p2)',
+    '    AND (action BETWEEN $p3 AND $p4 AND action IN ($p1, $p2))',
     ')',
   ].join('\n');
 
@@ -243,7 +244,7 @@ describe('compiling correlations', () => {
         '),',
         // The threshold on counts alone; the lists a finding shows only for the windows that meet it.
         'hits AS (',
-        '  SELECT g0, g1, window_start, count(*) AS count FROM windowed GROUP BY g0, g1, window_start HAVING count(*) >= $p3 AND count(*) < $p4',
+        '  SELECT g0, g1, window_start, count(*) AS count FROM windowed GROUP BY g0, g1, window_start HAVING count(*) >= $p5 AND count(*) < $p6',
         ')',
         `SELECT w.g0, w.g1, w.window_start, h.count, ${stats('w.')}`,
         'FROM windowed w JOIN hits h USING (g0, g1, window_start)',
@@ -256,9 +257,11 @@ describe('compiling correlations', () => {
       until: 172_800_000,
       p1: 'kms.secrets.setkeyfordeletion',
       p2: 'kms.secrets.delete',
+      p3: 'kms.secrets.delete',
+      p4: 'kms.secrets.setkeyfordeletion',
       span: 600_000,
-      p3: 5,
-      p4: 100,
+      p5: 5,
+      p6: 100,
     });
     expect(compileDsl(plan, RANGE).body.aggs).toEqual({
       g0: {
@@ -291,7 +294,7 @@ describe('compiling correlations', () => {
       `${DELETION}correlation:\n  type: value_count\n  group-by: [initiator.id]\n  field: target.id\n  timespan: 15m\n  condition: { gte: 5 }\n`,
     );
     const q = compileSql(plan, RANGE);
-    expect(q.sql).toContain('HAVING count(DISTINCT v) >= $p3');
+    expect(q.sql).toContain('HAVING count(DISTINCT v) >= $p5');
     expect(q.sql).toContain(', target_id AS v\n');
     expect(q.sql).toContain('WHERE g0 IS NOT NULL AND g1 IS NOT NULL AND v IS NOT NULL');
     const window = (compileDsl(plan, RANGE).body.aggs as never as { g0: { aggs: { g1: { aggs: { window: { aggs: Record<string, unknown> } } } } } }).g0.aggs.g1
@@ -305,7 +308,7 @@ describe('compiling correlations', () => {
   it('temporal needs every step in the window', () => {
     const plan = planFromYaml(`${DELETION}correlation:\n  type: temporal\n  group-by: [target.id]\n  timespan: 1h\n  steps: [scheduled, deleted]\n`);
     const q = compileSql(plan, RANGE);
-    expect(q.sql).toContain('target_id AS g1, coalesce(action = $p3, false) AS s0, coalesce(action = $p4, false) AS s1\n');
+    expect(q.sql).toContain('target_id AS g1, coalesce(action = $p5, false) AS s0, coalesce(action = $p6, false) AS s1\n');
     expect(q.sql).toContain('HAVING bool_or(s0) AND bool_or(s1)');
     const window = (compileDsl(plan, RANGE).body.aggs as never as { g0: { aggs: { g1: { aggs: { window: { aggs: Record<string, unknown> } } } } } }).g0.aggs.g1
       .aggs.window.aggs;
@@ -322,7 +325,7 @@ describe('compiling correlations', () => {
     );
     expect(q.sql).toBe(
       [
-        `${MATCHED('target_id AS g1, coalesce(action = $p3, false) AS s0, coalesce(action = $p4, false) AS s1')},`,
+        `${MATCHED('target_id AS g1, coalesce(action = $p5, false) AS s0, coalesce(action = $p6, false) AS s1')},`,
         'windowed AS (',
         '  SELECT *, (epoch_ms(event_time) // $span) * $span AS window_start FROM matched WHERE g0 IS NOT NULL AND g1 IS NOT NULL',
         '),',
@@ -345,11 +348,12 @@ describe('compiling correlations', () => {
       planFromYaml(`${DELETION}new_terms:\n  group-by: [target.id]\n  field: initiator.id\n  history: 7d\n  condition: { gte: 2 }\n`),
       RANGE,
     );
-    expect(q.params).toMatchObject({ since: 86_400_000, from: 86_400_000 - 7 * 86_400_000, until: 172_800_000, p3: 2 });
+    expect(q.params).toMatchObject({ since: 86_400_000, from: 86_400_000 - 7 * 86_400_000, until: 172_800_000, p5: 2 });
     expect(q.sql).toContain('WHERE event_time >= make_timestamptz(CAST($from AS BIGINT) * 1000)');
-    expect(q.sql).toContain('  GROUP BY g0, g1, v\n  HAVING min(event_time) >= make_timestamptz(CAST($since AS BIGINT) * 1000)\n)');
-    expect(q.sql).toContain('FROM firsts f JOIN matched m ON m.g0 = f.g0 AND m.g1 = f.g1 AND m.v = f.v AND m.event_time = f.first_seen');
-    expect(q.sql).toContain('FROM news\nGROUP BY g0, g1\nHAVING count(*) >= $p3');
+    // The first event of a value is its least (time, id); only values first seen in the range are kept.
+    expect(q.sql).toContain("SELECT g0, g1, v, min({'t': event_time, 'i': id}) AS first, any_value(location) AS location\n  FROM matched");
+    expect(q.sql).toContain('FROM firsts WHERE first.t >= make_timestamptz(CAST($since AS BIGINT) * 1000)');
+    expect(q.sql).toContain('FROM news\nGROUP BY g0, g1\nHAVING count(*) >= $p5');
   });
 
   it('baseline compares each window with the trailing history, without division', () => {
@@ -357,7 +361,7 @@ describe('compiling correlations', () => {
       planFromYaml(`${DELETION}baseline:\n  metric: error_rate\n  group-by: [initiator.id]\n  timespan: 1h\n  history: 7d\n  factor: 3\n  min-count: 5\n`),
       RANGE,
     );
-    expect(q.sql).toContain(', coalesce(outcome = $p3, false) AS err\n');
+    expect(q.sql).toContain(', coalesce(outcome = $p5, false) AS err\n');
     expect(q.sql).toContain(
       'WHERE coalesce(h.n, 0) >= $min_history AND c.errors >= $min_count AND c.errors * greatest(coalesce(h.n, 0), 1) > $factor * coalesce(h.errors, 0) * c.n',
     );
