@@ -85,3 +85,6 @@ export function knownFieldNames(): string[] {
 export const TIME_FIELD = resolveField('@timestamp')!;
 export const ID_FIELD = resolveField('id')!;
 export const LOCATION_FIELD = resolveField('location')!;
+/** What a rule's finding of one event names it by. */
+export const INITIATOR_FIELD = resolveField('initiator.id')!;
+export const TARGET_FIELD = resolveField('target.id')!;

@@ -57,16 +57,16 @@ export async function runPlan(store: SearchStore, plan: Plan, range: RunRange): 
   return { kind: 'findings', findings: rows.map((r) => findingOfRow(plan, r)) };
 }
 
-/** A rule without correlation reports each matching event as a finding of its own. */
+/** A rule without correlation reports each matching event as a finding of its own, named by its principal and target. */
 function eventFinding(plan: Plan, row: Record<string, unknown>): Finding {
-  const event = JSON.parse(String(row.event)) as { initiator?: { id?: string }; target?: { id?: string } };
   const time = (row.event_time as Date).toISOString();
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
     ...findingOfRow(
       { ...plan, groupBy: [] },
       { count: 1, window_start: row.event_time, first_seen: row.event_time, last_seen: row.event_time, sample_ids: [row.id], locations: [row.location] },
     ),
-    group: { 'initiator.id': event.initiator?.id ?? null, 'target.id': event.target?.id ?? null },
+    group: { 'initiator.id': text(row.initiator), 'target.id': text(row.target) },
     windowStart: time,
   };
 }
