@@ -107,7 +107,7 @@ export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAM
     lineId: { run: () => p.texts.forEach((t) => (sink += idsOfLine(t).eventId.length)) },
     build: { run: () => p.classified.forEach((c, i) => (sink += buildRequestEvent(c, p.ids[i]!, BUILD_CONTEXT).action.length)) },
     // As the line chain does for a request event built from a redacted record: only what the build composed.
-    redactEvent: { setup: freshEvents, run: (es) => es.forEach((e) => (sink += redactor.redactBuiltEvent!(e, counts))) },
+    redactEvent: { setup: freshEvents, run: (es) => es.forEach((e) => (sink += redactor.redactBuiltEvent!(e as object, counts))) },
     validate: { run: () => p.events.forEach((e) => (sink += validate(e) ? 1 : 0)) },
     stringifyEvent: { run: () => p.events.forEach((e) => (sink += JSON.stringify(e).length)) },
     toStored: { run: () => p.events.forEach((e) => (sink += toStored(e, 'bench', 1).json.length)) },
