@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../src/cli/node-flags.js';
@@ -37,7 +37,7 @@ type Append = (a: DuckDBAppender, value: unknown) => void;
 const APPEND_BY_KIND: Record<(typeof STORED_FIELDS)[number]['kind'], Append> = {
   text: (a, v) => a.appendVarchar(v as string),
   optionalText: (a, v) => (v === null ? a.appendNull() : a.appendVarchar(v as string)),
-  epochMillis: (a, v) => a.appendTimestampTZ(new DuckDBTimestampTZValue(micros(v as number))),
+  epochMillis: (a, v) => a.appendTimestamp(new DuckDBTimestampValue(micros(v as number))),
   integer: (a, v) => a.appendInteger(v as number),
   boolean: (a, v) => a.appendBoolean(v as boolean),
 };

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBDataChunk, DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
 import { expandInputs, readLineBatches } from '../src/sources/file.js';
 import { prepareTransform } from '../src/run/setup.js';
 import { STORED_FIELDS, type StoredEvent } from '../src/model/fields.js';
@@ -85,7 +85,7 @@ try {
       await conn.runAndReadAll(`SELECT count(*) ${range}`);
       steps.countLookup! += cpu() - before;
       before = cpu();
-      const stamps = g.rows.map((e) => new DuckDBTimestampTZValue(BigInt(Math.round(e.time * 1000))));
+      const stamps = g.rows.map((e) => new DuckDBTimestampValue(BigInt(Math.round(e.time * 1000))));
       steps.timestamps! += cpu() - before;
       const appender: DuckDBAppender = await conn.createAppender(g.table);
       if (columnar) {
@@ -117,7 +117,7 @@ try {
         const e = g.rows[r]! as unknown as Record<string, unknown>;
         for (const [key, kind] of kinds) {
           const v = e[key];
-          if (kind === 'epochMillis') appender.appendTimestampTZ(stamps[r]!);
+          if (kind === 'epochMillis') appender.appendTimestamp(stamps[r]!);
           else if (kind === 'integer') appender.appendInteger(v as number);
           else if (kind === 'boolean') appender.appendBoolean(v as boolean);
           else if (v === null) appender.appendNull();

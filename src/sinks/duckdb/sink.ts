@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { StoredEvent } from '../../model/records.js';
 import { compileFromTable, type StoredField } from '../../model/fields.js';
 import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type EventSink } from '../sink.js';
@@ -194,12 +194,15 @@ function micros(ms: number): bigint {
 const APPEND_BY_KIND: Record<StoredField['kind'], (key: string) => string> = {
   text: (k) => `a.appendVarchar(e.${k});`,
   optionalText: (k) => `if (e.${k} === null) a.appendNull(); else a.appendVarchar(e.${k});`,
-  epochMillis: (k) => `a.appendTimestampTZ(timestamp(e.${k}));`,
+  // The plain-timestamp call into the TIMESTAMPTZ column: both are microseconds since the epoch, stored
+  // as given whatever the session's TimeZone. appendTimestampTZ builds a DuckDB value per call (two N-API
+  // calls and a cast): 3.0 against 0.54 µs per row, ~10% of the store's CPU per event.
+  epochMillis: (k) => `a.appendTimestamp(timestamp(e.${k}));`,
   integer: (k) => `a.appendInteger(e.${k});`,
   boolean: (k) => `a.appendBoolean(e.${k});`,
 };
 
-type AppendRow = (a: DuckDBAppender, e: StoredEvent, timestamp: (ms: number) => DuckDBTimestampTZValue) => void;
+type AppendRow = (a: DuckDBAppender, e: StoredEvent, timestamp: (ms: number) => DuckDBTimestampValue) => void;
 
 /** One row per event, in column order; test/e2e/ingest.test.ts checks every column against the event JSON. */
 const appendCompiled = compileFromTable<AppendRow>(
@@ -208,7 +211,7 @@ const appendCompiled = compileFromTable<AppendRow>(
   (parts) => `${parts.join('\n')}\na.endRow();`,
 );
 
-const timestampOf = (ms: number) => new DuckDBTimestampTZValue(micros(ms));
+const timestampOf = (ms: number) => new DuckDBTimestampValue(micros(ms));
 
 function appendRow(a: DuckDBAppender, event: StoredEvent): void {
   appendCompiled(a, event, timestampOf);
