@@ -18,7 +18,7 @@ const TYPE_URI_BY_PRINCIPAL: Record<string, string> = {
 
 /** Guess from the IAM id when the log does not say what kind of principal it is. */
 export function initiatorTypeURI(principalType: unknown, iamId: string): string {
-  const declared = typeof principalType === 'string' ? TYPE_URI_BY_PRINCIPAL[principalType.toLowerCase()] : undefined;
+  const declared = typeof principalType === 'string' ? ownValue(TYPE_URI_BY_PRINCIPAL, principalType.toLowerCase()) : undefined;
   if (declared) return declared;
   if (iamId.startsWith('iam-ServiceId-')) return TYPE_URI_BY_PRINCIPAL.serviceid!;
   if (iamId.startsWith('CertificateId-')) return TYPE_URI_BY_PRINCIPAL.certificate!;
@@ -47,7 +47,12 @@ const CREDENTIAL_BY_GRANT: Record<string, string> = {
 };
 
 export function credentialType(grantType: unknown): string {
-  return (typeof grantType === 'string' && CREDENTIAL_BY_GRANT[grantType]) || 'token';
+  return (typeof grantType === 'string' && ownValue(CREDENTIAL_BY_GRANT, grantType)) || 'token';
+}
+
+/** The key comes from the log line: `__proto__` or `constructor` must read as unknown, not as Object's own members. */
+function ownValue(table: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /** Every IPv6 address has a `:` and no IPv4 one does: most addresses skip isIP's expressions. */
