@@ -19,7 +19,8 @@ describe('the peers of the benchmark', () => {
         continue;
       }
       expect({ name: o.name, written: o.written, expected: o.expected }).toEqual({ name: o.name, written: lines.length + 5, expected: lines.length + 5 });
-      expect(o.cpuUs, o.name).toBeGreaterThan(0);
+      // GNU time counts CPU in hundredths of a second: a peer this quick may show none.
+      expect(o.cpuUs, o.name).toBeGreaterThanOrEqual(0);
       expect(o.maxRssMiB, o.name).toBeGreaterThan(0);
     }
   }, 120_000);
