@@ -11,6 +11,8 @@
  * do: a workload's call now and then (5xx), a person's call refused (403) more often.
  */
 
+import { prng } from '../helpers/prng.js';
+
 const ACCOUNT = 'b2e5a2a1c0d94f1e8a7b3c6d5e4f3a21';
 const KP_INSTANCE: Record<string, string> = {
   'us-south': '75539f09-f989-43f0-80fd-c1e6578e3ca2',
@@ -44,18 +46,6 @@ export interface Week {
 export interface Planted {
   rule: string;
   lines: string[];
-}
-
-/** mulberry32: tiny, fast, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
