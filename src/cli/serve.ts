@@ -14,6 +14,7 @@ interface ServeArgs {
   dlq?: string;
   'data-dir'?: string;
   'key-file'?: string;
+  digests?: boolean;
   pipeline?: string[];
   format?: string;
   searches?: string;
@@ -55,6 +56,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('dlq', { type: 'string', describe: 'dead-letter file (default <data-dir>/dead-letter.ndjson)' })
       .option('data-dir', { type: 'string', describe: 'folder of the store, dead-letter file and HMAC key (default auditline-data)' })
       .option('key-file', { type: 'string', describe: 'HMAC key file (else AUDITLINE_HMAC_KEY, else <data-dir>/hmac.key)' })
+      .option('digests', {
+        type: 'boolean',
+        describe:
+          'seal the store: chain a digest of every write, signed with <data-dir>/signing.key or AUDITLINE_SIGNING_KEY_FILE when present (auditline verify)',
+      })
       .option('pipeline', { type: 'string', array: true, describe: 'bundled pipeline name or YAML path (default: all bundled, chosen by host)' })
       .option('format', { type: 'string', describe: 'skip format detection' })
       .option('searches', { type: 'string', describe: 'folder of saved searches and rules for /api/searches and /api/findings (default: the bundled ones)' })
@@ -92,6 +98,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         dlq: args.dlq,
         dataDir: args['data-dir'],
         keyFile: args['key-file'],
+        digests: args.digests,
         pipelines: args.pipeline,
         format: args.format,
         searches: args.searches,

@@ -29,6 +29,8 @@ interface ServeCommon {
   format?: string;
   searches?: string;
   workers?: number;
+  /** Seal the DuckDB store: a digest chained over every write (a sealed store stays sealed). */
+  digests?: boolean;
 }
 
 /** The `serve --config` file. Every key optional; unknown keys rejected with their file:line. */
@@ -74,6 +76,7 @@ const schema = {
     dlq: { ...str, nullable: true },
     dataDir: { ...str, nullable: true },
     keyFile: { ...str, nullable: true },
+    digests: { type: 'boolean', nullable: true },
     pipelines: { type: 'array', nullable: true, items: str, minItems: 1 },
     format: { ...str, nullable: true },
     searches: { ...str, nullable: true },
@@ -225,6 +228,7 @@ export function resolveServeOptions(flags: ServeFlags, loaded: LoadedServeConfig
     dlq: flags.dlq ?? c.dlq ?? undefined,
     dataDir: flags.dataDir ?? c.dataDir ?? DEFAULT_DATA_DIR,
     keyFile: flags.keyFile ?? c.keyFile ?? undefined,
+    digests: flags.digests ?? c.digests ?? false,
     pipelines: flags.pipelines ?? c.pipelines ?? undefined,
     format: flags.format ?? c.format ?? undefined,
     searchesDir: flags.searches ?? c.searches ?? undefined,

@@ -14,6 +14,8 @@ export interface ServeOptions {
   dlq?: string;
   dataDir: string;
   keyFile?: string;
+  /** Seal the DuckDB store (digests signed with the data folder's Ed25519 key when there is one). */
+  digests: boolean;
   pipelines?: string[];
   format?: string;
   /** Folder of saved searches and detection rules the query routes run (default: the bundled ones). */

@@ -9,6 +9,7 @@ import { defaultStorePath, openChosenSink } from '../run/sink-choice.js';
 import { prepareTransform } from '../run/setup.js';
 import { createTransformPool } from '../run/transform-pool.js';
 import { loadHmacKey } from '../secrets/hmac-key.js';
+import { loadSigningKey } from '../secrets/signing-key.js';
 import { openDeadLetter } from '../sinks/dead-letter.js';
 import { openDuckDbSink, type DuckDbSink } from '../sinks/duckdb/sink.js';
 import { BUNDLED_SEARCHES_DIR } from '../searches/load.js';
@@ -71,7 +72,10 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
   const tls = opts.tls ? { cert: readTlsFile(opts.tls.cert), key: readTlsFile(opts.tls.key) } : undefined;
   const storeName = opts.out ?? opts.store ?? defaultStorePath(opts.dataDir);
   const toElasticsearch = opts.es !== undefined || opts.esConfig !== undefined;
-  const store: DuckDbSink | undefined = opts.out || toElasticsearch ? undefined : await openDuckDbSink(storeName);
+  const store: DuckDbSink | undefined =
+    opts.out || toElasticsearch
+      ? undefined
+      : await openDuckDbSink(storeName, {}, { digests: opts.digests, signer: loadSigningKey({ dataDir: opts.dataDir, env: opts.env.reveal() }) });
   // Elasticsearch through the loader ingest uses; the query routes read only the embedded store.
   const opened: EventSink =
     store ??
