@@ -39,7 +39,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): (req: IncomingMess
     for (const method of def.methods) router.on(method as HTTPMethod, def.path, () => undefined, { def } satisfies Matched);
   }
 
-  const page = opts.page ?? loadPage();
+  const page = opts.page ?? loadPage(undefined, { open: opts.authenticate === undefined });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://auditline');

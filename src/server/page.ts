@@ -64,8 +64,10 @@ function readTree(dir: string): Map<string, Buffer> {
  * The page's files from `dir`. `/` (and `/index.html`) is the page only for a browser asking for
  * HTML: shippers and Elasticsearch clients call `GET /` for the cluster's info, which stays theirs.
  */
-export function loadPage(dir: string = PAGE_DIR): PageFiles {
+export function loadPage(dir: string = PAGE_DIR, opts: { open?: boolean } = {}): PageFiles {
   const files = readTree(dir);
+  const index = files.get(`/${INDEX}`);
+  if (index && opts.open) files.set(`/${INDEX}`, markOpen(index));
   const fileAt = (path: string): PageFile | undefined => {
     const body = files.get(path);
     if (!body) return undefined;
@@ -80,4 +82,14 @@ export function loadPage(dir: string = PAGE_DIR): PageFiles {
       return undefined;
     },
   };
+}
+
+/** What the page reads to skip asking for a token on a server run without one (`serve --no-auth`). */
+export const OPEN_SERVER_META = '<meta name="auditline-auth" content="none" />';
+
+/** A meta element, not a script or a route: the CSP stays as strict and the page asks nothing more of the server. */
+function markOpen(index: Buffer): Buffer {
+  const html = index.toString('utf8');
+  const at = html.indexOf('</head>');
+  return at < 0 ? index : Buffer.from(`${html.slice(0, at)}${OPEN_SERVER_META}\n  ${html.slice(at)}`, 'utf8');
 }

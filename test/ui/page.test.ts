@@ -239,6 +239,25 @@ describe.skipIf(SKIP !== '')(`the analysts' page in a browser${SKIP ? ` (skipped
     await narrow.close();
   });
 
+  it('opens without asking for a token on a server run without one (serve --no-auth), and still asks on one with a token', async () => {
+    const open = await startTestServer({ dir: mkdtempSync(join(tmpdir(), 'auditline-ui-open-')), flags: { token: [], noAuth: true } });
+    const context = await browser.newContext();
+    try {
+      const watched = await watchedPage(context, open.url);
+      await watched.page.goto(`${open.url}/`);
+      await expect.poll(() => watched.page.getByTestId('total').textContent()).toBe('0');
+      expect(await watched.page.getByLabel('Token of this server').count()).toBe(0);
+      expect(watched.seen.problems).toEqual([]);
+      const guarded = await watchedPage(context, server.url);
+      await guarded.page.goto(`${server.url}/`);
+      await expect.poll(() => guarded.page.getByLabel('Token of this server').count()).toBe(1);
+    } finally {
+      await context.close();
+      await open.close();
+      rmSync(open.dir, { recursive: true, force: true });
+    }
+  });
+
   it('broke no rule of the CSP, threw nothing, opened no dialog and asked nothing of anyone but the server', () => {
     expect(seen.problems).toEqual([]);
   });

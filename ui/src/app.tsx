@@ -19,10 +19,13 @@ const NAV = [
   ['findings', 'Findings'],
 ] as const;
 
+/** Set in the page by a server run without credentials (`serve --no-auth`): there is no token to ask for. */
+const OPEN_SERVER = document.querySelector('meta[name="auditline-auth"]')?.getAttribute('content') === 'none';
+
 export function App() {
   const [token, setToken] = useState(readToken);
   useEffect(() => whenUnauthorized(() => setToken(null)), []);
-  if (!token) return <Login onToken={setToken} />;
+  if (!token && !OPEN_SERVER) return <Login onToken={setToken} />;
   return <Shell />;
 }
 
