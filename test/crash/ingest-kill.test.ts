@@ -110,14 +110,12 @@ describe.skipIf(!existsSync(CLI))('ingest killed with SIGKILL at random points (
     const held = exitOf(holder);
     try {
       while (!existsSync(join(dir, 'auditline.duckdb'))) await sleep(20);
-      const started = performance.now();
+      // Fails fast: it exits on its own while the holder still runs (no waiting on the lock), which no clock is needed to show.
       const second = await exitOf(spawnCli(ingestArgs(join(logs, 'a.ndjson'), dir)));
-      const took = performance.now() - started;
+      expect(holder.exitCode).toBe(null);
       expect(second.code, second.stderr).toBe(4);
       expect(second.stderr).toContain('AL_SINK_IO');
-      expect(second.stderr).toContain(`the store is held by the process ${holder.pid}`);
-      // Fails fast: start-up and one refused open, no waiting on the lock.
-      expect(took).toBeLessThan(10_000);
+      expect(second.stderr).toContain(`the store is held by the process ${holder.pid} (\`auditline ingest\`)`);
     } finally {
       holder.kill('SIGTERM');
       await held;
