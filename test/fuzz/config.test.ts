@@ -68,9 +68,8 @@ describe('the YAML loaders (property)', () => {
           .fill(`*${String.fromCharCode(96 + i)}`)
           .join(', ')}]`,
       );
-    const started = performance.now();
+    // Refused by count (yaml's alias limit), before 10^10 nodes are expanded: no clock needed to show it.
     expect(() => parsePipeline(levels.join('\n'), 'bomb.yaml')).toThrow(/^bomb\.yaml:\d+:\d+: YAML: Excessive alias count/);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('take every limit the file sets, keep the defaults of the others, and refuse a limit below 1 with its line', () => {
