@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { AuditlineError } from '../errors.js';
 import type { Engine } from '../run/engine.js';
 import { BUNDLED_SEARCHES_DIR } from '../searches/load.js';
 import { Secret } from '../secrets/secret.js';
-import { storeLockedError } from '../sinks/duckdb/store-lock.js';
+import { openReadOnlyInstance } from '../sinks/duckdb/read.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
 import type { AppContext } from './context.js';
@@ -15,6 +11,7 @@ import { createMetrics } from './metrics.js';
 import { DEFAULT_LIMITS } from './options.js';
 import { eventRoutes } from './routes/events.js';
 import { findingRoutes } from './routes/findings.js';
+import { listen, listeningUrl } from './listen.js';
 import { healthRoutes } from './routes/health.js';
 import { searchRoutes } from './routes/searches.js';
 
@@ -58,16 +55,7 @@ const NO_ENGINE = new Proxy({} as Engine, {
  * ingest routes. A new token each start unless one is given.
  */
 export async function startReadOnlyServer(opts: ReadOnlyOptions): Promise<ReadOnlyServer> {
-  if (!existsSync(opts.store)) throw new AuditlineError('AL_SOURCE_IO', `store not found: ${opts.store}`, { file: opts.store });
-  let instance: DuckDBInstance;
-  try {
-    instance = await DuckDBInstance.create(opts.store, { access_mode: 'READ_ONLY' });
-  } catch (cause) {
-    throw (
-      storeLockedError(cause, opts.store, 'AL_SOURCE_IO') ??
-      new AuditlineError('AL_SOURCE_IO', `cannot open the store read-only: ${(cause as Error).message}`, { file: opts.store }, { cause })
-    );
-  }
+  const instance = await openReadOnlyInstance(opts.store);
   const token = opts.token ?? randomBytes(TOKEN_BYTES).toString('base64url');
   const ctx: AppContext = {
     engine: NO_ENGINE,
@@ -85,18 +73,12 @@ export async function startReadOnlyServer(opts: ReadOnlyOptions): Promise<ReadOn
   });
   const http = createServer(handler);
   try {
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', (e: NodeJS.ErrnoException) =>
-        reject(new AuditlineError('AL_SERVER_LISTEN', `cannot listen on ${opts.host}:${opts.port}: ${e.code ?? e.message}`, {}, { cause: e })),
-      );
-      http.listen(opts.port, opts.host, resolve);
-    });
+    await listen(http, opts.port, opts.host);
   } catch (e) {
     instance.closeSync();
     throw e;
   }
-  const address = http.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = listeningUrl(http, 'http');
   return {
     url,
     pageUrl: `${url}/#token=${token}`,

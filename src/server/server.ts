@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { AuditlineError } from '../errors.js';
 import { openEngine, type Engine } from '../run/engine.js';
 import { defaultStorePath, openChosenSink } from '../run/sink-choice.js';
@@ -16,6 +15,7 @@ import { BUNDLED_SEARCHES_DIR } from '../searches/load.js';
 import { openNdjsonSink } from '../sinks/ndjson.js';
 import type { EventSink } from '../sinks/sink.js';
 import { createApp } from './app.js';
+import { listen, listeningUrl } from './listen.js';
 import { createAuthenticator } from './auth.js';
 import type { AppContext, ServerState } from './context.js';
 import { startDetectScheduler, type DetectScheduler } from './detect-schedule.js';
@@ -130,9 +130,7 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
     await engine.close();
     throw e;
   }
-  const address = http.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+  const url = listeningUrl(http, tls ? 'https' : 'http');
   const detection = opts.detect ? startDetectScheduler(ctx, opts.detect, { log, now: start.now }) : undefined;
 
   let closing: Promise<void> | undefined;
@@ -159,18 +157,6 @@ export async function startServer(opts: ServeOptions, start: StartOptions = {}):
       return closing;
     },
   };
-}
-
-function listen(http: Server, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) =>
-      reject(new AuditlineError('AL_SERVER_LISTEN', `cannot listen on ${host}:${port}: ${e.code ?? e.message}`, {}, { cause: e }));
-    http.once('error', onError);
-    http.listen(port, host, () => {
-      http.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 function readTlsFile(path: string): Buffer {

@@ -83,17 +83,21 @@ export async function openStoreReader(source: string | DuckDBConnection): Promis
   };
 }
 
-async function openReadOnly(path: string): Promise<{ conn: DuckDBConnection; close: () => void }> {
+/** A store opened read-only; a store another process writes is refused naming that process. */
+export async function openReadOnlyInstance(path: string): Promise<DuckDBInstance> {
   if (!existsSync(path)) throw new AuditlineError('AL_SOURCE_IO', `store not found: ${path}`, { file: path });
-  let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    return await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
   } catch (cause) {
     throw (
       storeLockedError(cause, path, 'AL_SOURCE_IO') ??
       new AuditlineError('AL_SOURCE_IO', `cannot open the store read-only: ${(cause as Error).message}`, { file: path }, { cause })
     );
   }
+}
+
+async function openReadOnly(path: string): Promise<{ conn: DuckDBConnection; close: () => void }> {
+  const instance = await openReadOnlyInstance(path);
   const conn = await instance.connect();
   return {
     conn,
