@@ -1,4 +1,5 @@
 import { AuditlineError } from '../../errors.js';
+import { fieldSql } from '../../searches/compile-sql.js';
 import { resolveField } from '../../searches/fields.js';
 import { findSearch, planOf } from '../../searches/lint.js';
 import { DEFAULT_EVENT_FIELDS, type OutputFormat } from '../../searches/output.js';
@@ -20,21 +21,21 @@ const ORDERS = ['asc', 'desc'] as const;
 /** Downloads of a page's search: the whole result (up to the search limit) in the page's order. */
 const DOWNLOADS: readonly OutputFormat[] = ['csv', 'ndjson'];
 
+/** The columns a compiled search's output keeps beside the event's JSON; any other field is read from the JSON. */
+const OUTPUT_COLUMNS = new Set(['event_time', 'id', 'location']);
+
 /**
  * The ORDER BY expression of a field the search shows, over the compiled search's output (id,
- * event_time, location and the event's JSON). Only names the field table resolves get here, and
- * their path segments are plain names, so the text holds no value from the request.
+ * event_time, location and the event's JSON), as the SQL compiler writes a field. Only names the
+ * field table resolves get here, and their path segments are plain names, so the text holds no
+ * value from the request.
  */
 export function sortExpression(name: string): string | undefined {
   const field = resolveField(name);
   if (!field) return undefined;
-  if (field.column === 'event_time' || field.column === 'id' || field.column === 'location') return field.column;
+  if (field.column !== undefined && OUTPUT_COLUMNS.has(field.column)) return fieldSql(field);
   if (!field.path.split('.').every((s) => /^[A-Za-z0-9_@-]+$/.test(s))) return undefined;
-  const text = `json_extract_string(event, '$.${field.path
-    .split('.')
-    .map((s) => `"${s}"`)
-    .join('.')}')`;
-  return field.type === 'number' ? `TRY_CAST(${text} AS BIGINT)` : field.type === 'boolean' ? `TRY_CAST(${text} AS BOOLEAN)` : text;
+  return fieldSql({ ...field, column: undefined });
 }
 
 /**
