@@ -96,6 +96,17 @@ describe('scheduled detection inside serve', () => {
     for (const o of opened.reverse()) await o.close();
   });
 
+  /** A server over `dataDir` whose schedule runs only when a test says (`runNow`), posting to `webhook`, closed after the suite. */
+  async function scheduledServer(dataDir: string, webhook: string, logs?: string[]): Promise<TestServer> {
+    const server = await startTestServer({
+      dir: dataDir,
+      flags: { detectEvery: '1d', detectLookBack: '1d', webhook },
+      start: { now: () => DAY_END, ...(logs && { log: (m: string) => logs.push(m) }) },
+    });
+    opened.push(server);
+    return server;
+  }
+
   it('posts each new finding once to the webhook, records it in the ledger, and nothing on the next cycle', async () => {
     const hook = await startWebhook();
     opened.push(hook);
@@ -149,12 +160,7 @@ describe('scheduled detection inside serve', () => {
     const hook = await startWebhook(500);
     opened.push(hook);
     const logs: string[] = [];
-    const server = await startTestServer({
-      dir: one,
-      flags: { detectEvery: '1d', detectLookBack: '1d', webhook: hook.url },
-      start: { now: () => DAY_END, log: (m) => logs.push(m) },
-    });
-    opened.push(server);
+    const server = await scheduledServer(one, hook.url, logs);
     const cycle = await server.detection!.runNow();
     expect(cycle.newFindings.length).toBe(2);
     expect(cycle).toMatchObject({ delivered: 0, failed: 2, undelivered: 2 });
@@ -163,12 +169,7 @@ describe('scheduled detection inside serve', () => {
     // A webhook nobody listens on any more: refused connections are failures too.
     await hook.close();
     const two = await ingested([join(FIXTURES, 'mass-key-deletion.fires.ndjson')]);
-    const unreachable = await startTestServer({
-      dir: two,
-      flags: { detectEvery: '1d', detectLookBack: '1d', webhook: hook.url },
-      start: { now: () => DAY_END, log: (m) => logs.push(m) },
-    });
-    opened.push(unreachable);
+    const unreachable = await scheduledServer(two, hook.url, logs);
     const refused = await unreachable.detection!.runNow();
     expect(refused).toMatchObject({ delivered: 0, failed: refused.newFindings.length, undelivered: refused.newFindings.length });
     expect(refused.failed).toBeGreaterThan(0);
@@ -190,12 +191,7 @@ describe('scheduled detection inside serve', () => {
     const hook = await startWebhook((n) => (n <= 2 ? 503 : n === 3 ? 204 : n <= 6 ? 502 : 204));
     opened.push(hook);
     const logs: string[] = [];
-    const server = await startTestServer({
-      dir: one,
-      flags: { detectEvery: '1d', detectLookBack: '1d', webhook: hook.url },
-      start: { now: () => DAY_END, log: (m) => logs.push(m) },
-    });
-    opened.push(server);
+    const server = await scheduledServer(one, hook.url, logs);
     const first = await server.detection!.runNow();
     expect(first).toMatchObject({ delivered: 1, failed: 1, undelivered: 1 });
     expect(hook.received).toHaveLength(1);
@@ -219,8 +215,7 @@ describe('scheduled detection inside serve', () => {
     const one = await ingested([join(FIXTURES, 'mass-key-deletion.fires.ndjson'), join(FIXTURES, 'dual-auth-bypass.fires.ndjson')]);
     const hook = await startWebhook((n) => (n === 1 ? 400 : 204));
     opened.push(hook);
-    const server = await startTestServer({ dir: one, flags: { detectEvery: '1d', detectLookBack: '1d', webhook: hook.url }, start: { now: () => DAY_END } });
-    opened.push(server);
+    const server = await scheduledServer(one, hook.url);
     expect(await server.detection!.runNow()).toMatchObject({ delivered: 1, failed: 1, undelivered: 1 });
     expect(await server.detection!.runNow()).toMatchObject({ delivered: 1, failed: 0, undelivered: 0 });
     expect(hook.received).toHaveLength(2);
