@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
-import { createKnownValidCheck, SCHEMA_DIGEST } from './known-valid.js';
 
 /** The Activity Tracker profile schema lives with the Elasticsearch mappings: one field list for every store. */
 export const EVENT_SCHEMA_PATH = fileURLToPath(new URL('../../../mappings/activity-tracker.schema.json', import.meta.url));
@@ -11,21 +9,12 @@ export type ValidateEvent = (event: unknown) => string | undefined;
 
 /**
  * Compiles the schema once (ajv generates a validator function) and returns a check
- * that yields undefined for a valid event and a short error text otherwise. With the schema
- * known-valid.ts was written for, an event it accepts skips the generated validator.
+ * that yields undefined for a valid event and a short error text otherwise.
  */
 export function createEventValidator(schemaPath = EVENT_SCHEMA_PATH): ValidateEvent {
   const ajv = new Ajv({ allErrors: true, strict: false });
-  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
-  const validate = ajv.compile(schema);
-  const byAjv: ValidateEvent = (event) => (validate(event) ? undefined : describeErrors(validate.errors ?? []));
-  if (schemaDigest(schema) !== SCHEMA_DIGEST) return byAjv;
-  const isKnownValid = createKnownValidCheck();
-  return (event) => (isKnownValid(event) ? undefined : byAjv(event));
-}
-
-export function schemaDigest(schema: object): string {
-  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+  const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object);
+  return (event) => (validate(event) ? undefined : describeErrors(validate.errors ?? []));
 }
 
 function describeErrors(errors: ErrorObject[]): string {
