@@ -36,6 +36,33 @@ describe('event codec (worker → main thread)', () => {
     );
   });
 
+  it('gives back values repeated across events and fields, each event its own', () => {
+    const few = fc.constantFrom('us-east', 'eu-de', '', 'é😀', 'us-east\u0000');
+    const repeating = event.chain((e) =>
+      fc
+        .record({
+          location: few,
+          action: few,
+          outcome: few,
+          severity: few,
+          service: few,
+          initiatorId: few,
+          initiatorName: few,
+          targetTypeURI: few,
+          source: few,
+        })
+        .map((r) => ({ ...e, ...r })),
+    );
+    fc.assert(
+      fc.property(fc.array(repeating, { maxLength: 40 }), (events) => {
+        const packed = structuredClone(packEvents(events));
+        expect(packed.values.length).toBeLessThanOrEqual(5);
+        expect(unpackEvents(packed)).toEqual(events);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('keeps null and empty string distinct', () => {
     const [e] = fc.sample(event, { numRuns: 1, seed: 1 });
     const events = [{ ...e!, sourceAddress: null, correlationId: '' }];
