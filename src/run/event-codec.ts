@@ -30,6 +30,12 @@ export interface PackedEvents {
   numbers: Float64Array;
   /** One byte per boolean field and event */
   flags: Uint8Array;
+  /** The documents (`json`) as UTF-8, one after another */
+  docs: Uint8Array;
+  /** Where each event's document ends in `docs` */
+  docEnds: Uint32Array;
+  /** Every document is ASCII: `docs` read as latin1 is their text, and byte offsets are string offsets */
+  docsAscii: boolean;
 }
 
 const NULL = 0xffffffff;
@@ -37,10 +43,11 @@ const NULL = 0xffffffff;
 /** Text fields with few distinct values per batch (vocabulary, locations, principals, the source). */
 const REPEATED = new Set(['action', 'outcome', 'severity', 'service', 'initiatorId', 'initiatorName', 'targetTypeURI', 'location', 'source']);
 
-type Slot = 'id' | 'text' | 'repeated' | 'number' | 'flag';
+type Slot = 'id' | 'doc' | 'text' | 'repeated' | 'number' | 'flag';
 
 function slotOf(f: StoredField): Slot {
   if (f.key === 'id') return 'id';
+  if (f.path === '') return 'doc';
   if (f.kind === 'text' || f.kind === 'optionalText') return REPEATED.has(f.key) ? 'repeated' : 'text';
   return f.kind === 'boolean' ? 'flag' : 'number';
 }
@@ -74,6 +81,8 @@ const packInto = compileFromTable<Pack>(
     switch (slotOf(f)) {
       case 'id':
         return `ids[i] = ${v};`;
+      case 'doc':
+        return '';
       case 'text':
         return `v = ${v}; if (v === null) lengths[l++] = ${NULL}; else { parts[p++] = v; lengths[l++] = v.length; }`;
       case 'repeated':
@@ -103,11 +112,45 @@ export function packEvents(events: readonly StoredEvent[]): PackedEvents {
   const numbers = new Float64Array(n * N);
   const flags = new Uint8Array(n * B);
   packInto(events, ids, parts, lengths, values, refs, numbers, flags);
-  return { count: n, ids, text: parts.join(''), lengths, values, refs, numbers, flags };
+  const { docs, docEnds, docsAscii } = encodeDocs(events);
+  return { count: n, ids, text: parts.join(''), lengths, values, refs, numbers, flags, docs, docEnds, docsAscii };
+}
+
+/**
+ * UTF-8 bytes of the documents, in a buffer sized for ASCII (grown if they are not). Joined into
+ * the text, a batch's documents (~470 KB for 290 events) were a fresh large-object string on the
+ * worker, then copied by the message's serialiser and again by its deserialiser; as a transferred
+ * buffer they are written once: packing 3.0 -> 1.35 us/event.
+ */
+function encodeDocs(events: readonly StoredEvent[]): { docs: Buffer; docEnds: Uint32Array; docsAscii: boolean } {
+  let chars = 0;
+  for (const e of events) chars += e.json.length;
+  let docs = Buffer.allocUnsafeSlow(chars);
+  const docEnds = new Uint32Array(events.length);
+  let at = 0;
+  for (let i = 0; i < events.length; i++) {
+    const doc = events[i]!.json;
+    // A UTF-16 unit takes at most 3 bytes; only near the end of the buffer is the exact size needed.
+    if (docs.length - at < doc.length * 3) {
+      const need = Buffer.byteLength(doc);
+      if (docs.length - at < need) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(docs.length * 2, at + need));
+        docs.copy(grown, 0, 0, at);
+        docs = grown;
+      }
+    }
+    at += docs.write(doc, at);
+    docEnds[i] = at;
+  }
+  // Any unit that is not ASCII takes more than one byte.
+  return { docs, docEnds, docsAscii: at === chars };
 }
 
 type Unpack = (
   out: StoredEvent[],
+  docs: Buffer,
+  docText: string | undefined,
+  docEnds: Uint32Array,
   ids: string[],
   text: string,
   lengths: Uint32Array,
@@ -119,11 +162,13 @@ type Unpack = (
 
 /** One object literal per event, values read in table order (so every event has one shape). */
 const unpackInto = compileFromTable<Unpack>(
-  ['out', 'ids', 'text', 'lengths', 'values', 'refs', 'numbers', 'flags'],
+  ['out', 'docs', 'docText', 'docEnds', 'ids', 'text', 'lengths', 'values', 'refs', 'numbers', 'flags'],
   (f) => {
     switch (slotOf(f)) {
       case 'id':
         return `${f.key}: ids[i]`;
+      case 'doc':
+        return `${f.key}: ((from = to), (to = docEnds[i]), docText === undefined ? docs.toString('utf8', from, to) : docText.slice(from, to))`;
       case 'text':
         return `${f.key}: (len = lengths[l++]) === ${NULL} ? null : text.slice(at, (at += len))`;
       case 'repeated':
@@ -135,17 +180,20 @@ const unpackInto = compileFromTable<Unpack>(
     }
   },
   (parts) => `
-    let at = 0, l = 0, r = 0, m = 0, b = 0, len, k;
+    let at = 0, l = 0, r = 0, m = 0, b = 0, len, k, from = 0, to = 0;
     for (let i = 0; i < out.length; i++) out[i] = { ${parts.join(', ')} };`,
 );
 
 export function unpackEvents(p: PackedEvents): StoredEvent[] {
   const out = new Array<StoredEvent>(p.count);
-  unpackInto(out, p.ids, p.text, p.lengths, p.values, p.refs, p.numbers, p.flags);
+  // A Buffer crosses as a plain Uint8Array. ASCII documents are read once for the batch, each event's a slice.
+  const docs = Buffer.from(p.docs.buffer, p.docs.byteOffset, p.docs.byteLength);
+  const docText = p.docsAscii ? docs.toString('latin1') : undefined;
+  unpackInto(out, docs, docText, p.docEnds, p.ids, p.text, p.lengths, p.values, p.refs, p.numbers, p.flags);
   return out;
 }
 
 /** The buffers a message may transfer instead of copying. */
 export function transferablesOf(p: PackedEvents): ArrayBuffer[] {
-  return [p.lengths.buffer as ArrayBuffer, p.refs.buffer as ArrayBuffer, p.numbers.buffer as ArrayBuffer, p.flags.buffer as ArrayBuffer];
+  return [p.lengths, p.refs, p.numbers, p.flags, p.docs, p.docEnds].map((a) => a.buffer as ArrayBuffer);
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/model/records.js';
-import { packEvents, unpackEvents } from '../../src/run/event-codec.js';
+import { packEvents, transferablesOf, unpackEvents } from '../../src/run/event-codec.js';
 
 const str = fc.string({ unit: 'binary', maxLength: 30 });
 const event: fc.Arbitrary<StoredEvent> = fc.record({
@@ -61,6 +61,17 @@ describe('event codec (worker → main thread)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('gives back documents of any characters, ASCII or not, in batches of any size', () => {
+    const [e] = fc.sample(event, { numRuns: 1, seed: 2 });
+    const docs = ['{"a":"plain"}', '{"a":"é€"}', '{"a":"😀"}', '', `{"a":"${'x'.repeat(5000)}"}`, `{"a":"${'ü'.repeat(3000)}"}`];
+    for (const pick of [[0], [0, 4, 0], [1], [0, 0, 2], [5, 4, 1, 3], Array.from({ length: 300 }, (_, i) => (i * 7) % docs.length)]) {
+      const events = pick.map((d, line) => ({ ...e!, line, json: docs[d]! }));
+      const packed = packEvents(events);
+      expect(packed.docsAscii).toBe(pick.every((d) => d === 0 || d === 3 || d === 4));
+      expect(unpackEvents(structuredClone(packed, { transfer: transferablesOf(packed) }))).toEqual(events);
+    }
   });
 
   it('keeps null and empty string distinct', () => {
