@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { idKey, readIdKeys } from '../../src/sinks/event-ids.js';
 
@@ -14,6 +15,28 @@ describe('compact id keys', () => {
     const packed = idKey(uuid(7));
     expect(idKey(packed)).not.toBe(packed);
     expect(idKey('AT-event-42')).toBe(idKey('AT-event-42'));
+  });
+
+  it('packs a UUID into its 16 bytes, and only a lowercase hyphenated UUID', () => {
+    const bytesOf = (id: string) => Buffer.from(id.replace(/-/g, ''), 'hex').toString('latin1');
+    for (let i = 0; i < 1000; i++) {
+      const id = randomUUID();
+      expect(idKey(id)).toBe(bytesOf(id));
+    }
+    expect(idKey('ffffffff-ffff-ffff-ffff-ffffffffffff')).toBe('\xff'.repeat(16));
+    const id = '16d2c115-a663-8d37-ae41-5861b022acd6';
+    for (const other of [
+      id.toUpperCase(),
+      `${id.slice(0, 35)}g`,
+      `${id.slice(0, 8)}e${id.slice(9)}`,
+      `${id.slice(0, 13)}${id.slice(14)}-`,
+      `/${id.slice(1)}`,
+      `:${id.slice(1)}`,
+      '`' + id.slice(1),
+    ]) {
+      expect(other).toHaveLength(36);
+      expect(idKey(other)).toBe(`${other}\u0100`);
+    }
   });
 
   it('reads every id of a file bigger than one read, including escaped ids and a torn last line', () => {
