@@ -1,8 +1,9 @@
 import { compileFromTable, STORED_FIELDS, type StoredEvent, type StoredField } from '../model/fields.js';
 
 /**
- * Events as they cross from a worker thread: every text field of every event joined into
- * one string, with lengths and numbers in typed arrays (transferred, not copied). Structured
+ * Events as they cross from a worker thread: the short text fields of every event joined into
+ * one string, the documents as UTF-8 bytes, lengths and numbers in typed arrays (the arrays
+ * transferred, not copied). Structured
  * clone of 4096 event objects cost 4-20 us per event to receive on the main thread (measured
  * with v8.serialize/deserialize); one string plus slices costs ~1 us, and the main thread is
  * the one that also reads input and feeds the sink. The layout follows the field table.
