@@ -30,7 +30,9 @@ export interface DuckDbTuning {
    * keeps an in-memory description of every row group written by the instance (segments, statistics;
    * outside its buffer pool, so memoryLimit does not bound it): ~20 MB of the main arena per million
    * rows, ~100 MB over a 5 GB input. Closing the instance frees it; reattaching costs ~0.1 s of CPU,
-   * and a store attached afresh loads a row group's description only when a query touches it.
+   * and a store attached afresh loads a row group's description only when a query touches it. For those
+   * ~0.1 s the file is unlocked: another process opening the store then gets it, and this sink's next
+   * write fails as a locked store (AL_SINK_IO) with everything before it committed and acknowledged.
    */
   reattachRows: number;
 }
