@@ -35,7 +35,8 @@ const WORKERS_MIN_INPUT_BYTES = 32 * 1024 * 1024;
  * JSON arrays too, now that the byte scanner (sources/json-scan.ts) cuts their elements at a few µs each:
  * a 2 GB array into DuckDB took 93 µs of CPU per element on the main thread alone, 99 µs with two
  * workers, and finished 1.7 times sooner with them (843 → 498 s on a loaded 2-core VM), for 300 → 470
- * MiB peak RSS (`--workers 0` keeps the smaller figure).
+ * MiB peak RSS then; 355 MiB with two workers since the store drops DuckDB's row-group descriptions every
+ * 524k rows (sinks/duckdb/tuning.ts).
  */
 export function autoWorkers(bytesTotal: number | undefined, cores = availableParallelism()): number {
   if (cores < 2) return 0;

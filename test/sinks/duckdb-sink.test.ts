@@ -8,6 +8,7 @@ import type { StoredEvent } from '../../src/model/records.js';
 import { openStoreReader } from '../../src/sinks/duckdb/read.js';
 import { COLUMNS } from '../../src/sinks/duckdb/schema.js';
 import { openDuckDbSink } from '../../src/sinks/duckdb/sink.js';
+import { verifyStore } from '../../src/sinks/duckdb/verify.js';
 import type { EventSink } from '../../src/sinks/sink.js';
 import { tempDir } from '../helpers/env.js';
 import { writeCounts } from '../helpers/outcomes.js';
@@ -204,6 +205,69 @@ describe('DuckDB sink', () => {
     const w = await withSink(path, (s) => writeCounts(s, [ev(1), ev(2), ev(2)]));
     expect(w).toMatchObject({ indexed: 1, duplicates: 2 });
     expect(await count(path, 'events_us_south')).toBe(2);
+  });
+
+  it('finds duplicates, keeps every row and continues the digest chains across fresh instances (reattachRows)', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    const sink = await openDuckDbSink(path, { reattachRows: 2 }, { digests: true });
+    const results = [];
+    try {
+      results.push(await writeCounts(sink, [ev(1), ev(2), ev(3, { location: 'eu-de' })]));
+      // Every later write starts on a fresh instance: stored rows are found again through the file.
+      results.push(await writeCounts(sink, [ev(2), ev(4), ev(3, { location: 'eu-de' })]));
+      results.push(await writeCounts(sink, [ev(1), ev(4), ev(5), ev(6, { location: 'eu-de' })]));
+    } finally {
+      await sink.close();
+    }
+    expect(results.map((r) => [r.indexed, r.duplicates])).toEqual([
+      [3, 0],
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(await count(path, 'events_us_south')).toBe(4);
+    expect(await count(path, 'events_eu_de')).toBe(2);
+    const report = await verifyStore(path);
+    expect(report.intact).toBe(true);
+    expect(report.locations.map((l) => [l.location, l.status])).toEqual([
+      ['eu-de', 'intact'],
+      ['us-south', 'intact'],
+    ]);
+  });
+
+  it('leaves the row groups as written when it closes: no vacuum rewrites them into free blocks', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    // Writes of more than a row group (2,048 rows) go straight into the file, each leaving a partial row group.
+    const writes = 4;
+    const perWrite = 2_500;
+    await withSink(path, async (s) => {
+      for (let w = 0; w < writes; w++)
+        await writeCounts(
+          s,
+          Array.from({ length: perWrite }, (_, i) => ev(w * perWrite + i)),
+        );
+    });
+    const [size] = await queryStore(path, 'SELECT free_blocks FROM pragma_database_size()');
+    expect(Number(size!.free_blocks)).toBe(0);
+    const [groups] = await queryStore(path, "SELECT count(DISTINCT row_group_id) AS n FROM pragma_storage_info('events_us_south')");
+    expect(Number(groups!.n)).toBe(writes * 2);
+  });
+
+  it('keeps its instance once it has lent a reader: the reader sees every later write', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    const sink = await openDuckDbSink(path, { reattachRows: 1 });
+    try {
+      await writeCounts(sink, [ev(1)]);
+      const reader = await sink.reader();
+      try {
+        for (let n = 2; n <= 4; n++) await writeCounts(sink, [ev(n)]);
+        const rows = (await reader.runAndReadAll('SELECT count(*) FROM events_us_south')).getRows();
+        expect(Number(rows[0]![0])).toBe(4);
+      } finally {
+        reader.closeSync();
+      }
+    } finally {
+      await sink.close();
+    }
   });
 
   it('names the file when the store cannot be opened', async () => {

@@ -1,45 +1,16 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { StoredEvent } from '../../model/records.js';
 import { compileFromTable, type StoredField } from '../../model/fields.js';
-import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type EventSink } from '../sink.js';
-import { createTableSql, tableOf } from './schema.js';
-import { keepsDigests, openDigestLog, type DigestLog } from './digests.js';
-
-const NO_DIGESTS: DigestLog = { record: async () => undefined, rolledBack: () => undefined };
 import type { DigestSigner } from '../digest-chain.js';
-import { storeLockedError } from './store-lock.js';
+import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type EventSink } from '../sink.js';
+import { attachStore, detachStore, type AttachedStore } from './attach.js';
+import { createTableSql, tableOf } from './schema.js';
+import { DEFAULT_TUNING, type DuckDbTuning } from './tuning.js';
 
-/**
- * Measured with `npm run bench:build && node bench/dist/bench/duckdb-load.js`, which passes other
- * values to compare them (docs/decisions/2026-11-duckdb-loading.md).
- */
-export interface DuckDbTuning {
-  /**
-   * Rows per row group of the tables this process writes (an ATTACH option, not stored in the file).
-   * A transaction that appends at least a row group to a table has its rows compressed straight into
-   * the file; smaller appends go through the WAL and are compressed by a later checkpoint, which also
-   * rewrites the table's last, partly filled row group. With the 122,880-row default, a write of 8,192
-   * events over five locations (~1,600 rows per table) always took the second path and every
-   * checkpoint rewrote up to 120k rows: 1-20 s each, 10-14k rows/s from the database alone. 2,048
-   * (the smallest DuckDB accepts) bounds that rewrite and lets larger writes skip the WAL.
-   */
-  rowGroupRows: number;
-  /** DuckDB threads: 1 was faster than 2 (19.0k vs 15.5-16.3k rows/s), the other core runs the transform. */
-  threads: number;
-  /**
-   * WAL size that starts a checkpoint. Rows not checkpointed yet sit in the buffer pool, so this stays
-   * well under memoryLimit; with 2,048-row groups 16 MB loads as fast as 64 MB did.
-   */
-  checkpointThreshold: string;
-  /**
-   * Bounds DuckDB's buffer pool (cached blocks, rows not checkpointed yet). Peak RSS at 100k rows:
-   * ~355 / ~390 / ~420 MB with 64 / 128 / 192 MB; 1M rows load with 64 MB (the PRIMARY KEY needed 128).
-   */
-  memoryLimit: string;
-}
+export { DEFAULT_TUNING, type DuckDbTuning } from './tuning.js';
 
 /** The store sink, which can also lend read connections: DuckDB lets no other process open the file while it writes. */
 export interface DuckDbSink extends EventSink {
@@ -50,8 +21,6 @@ export interface DuckDbSink extends EventSink {
    */
   reader(): Promise<DuckDBConnection>;
 }
-
-export const DEFAULT_TUNING: DuckDbTuning = { rowGroupRows: 2048, threads: 1, checkpointThreshold: '16MB', memoryLimit: '64MB' };
 
 /**
  * The embedded default store: one table per location, no index. Per write and location, in one
@@ -72,42 +41,23 @@ export async function openDuckDbSink(
   const t: DuckDbTuning = { ...DEFAULT_TUNING, ...tuning };
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const ownSpillDir = path === ':memory:' ? mkdtempSync(join(tmpdir(), 'auditline-duckdb-')) : undefined;
-  const spillDir = ownSpillDir ?? `${path}.tmp`;
-  let instance: DuckDBInstance;
-  let conn: DuckDBConnection;
-  let digests: DigestLog;
-  try {
-    // write_buffer_row_group_count 1: a transaction's new row groups are flushed one at a time, not
-    // buffered five at a time (sink alone, 400k events: ~330 → ~300-315 MiB peak RSS, no slower).
-    instance = await DuckDBInstance.create(':memory:', {
-      // Where DuckDB spills what does not fit memory_limit. An in-memory instance's default is `.tmp`
-      // under the working directory, shared by every process started there: two runs in one folder
-      // overwrote each other's spill files and a commit failed reading one back. Beside the store
-      // (DuckDB's own default for a file database), which the store lock gives to one process.
-      temp_directory: spillDir,
-      threads: String(t.threads),
-      checkpoint_threshold: t.checkpointThreshold,
-      memory_limit: t.memoryLimit,
-      write_buffer_row_group_count: '1',
-    });
-    conn = await instance.connect();
-    // Storage v1.2 is the first with ZSTD for strings (schema.ts). Attaching an older store upgrades its
-    // version tag (DuckDB before 1.2 can no longer open it); its data stays as it is.
-    await conn.run(`ATTACH '${path.replace(/'/g, "''")}' AS store (STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${t.rowGroupRows})`);
-    await conn.run('USE store');
-    // Tamper evidence, when asked for or once the store keeps it: each write's committed events are chained
-    // in a digest in the same transaction (digests.ts). It costs ~10% CPU and 60-90 MB of peak RSS on
-    // 200k lines with two workers, so a store is sealed only on request; a sealed store stays sealed.
-    digests = opts.digests || (await keepsDigests(conn)) ? await openDigestLog(conn, opts.signer) : NO_DIGESTS;
-  } catch (cause) {
-    throw (
-      storeLockedError(cause, path, 'AL_SINK_IO') ??
-      new SinkError(`cannot open DuckDB store "${path}": ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause })
-    );
-  }
+  const attach = () => attachStore(path, t, { spillDir: ownSpillDir ?? `${path}.tmp`, digests: opts.digests, signer: opts.signer });
+  let store: AttachedStore | undefined = await attach();
+  /** Rows appended through the current instance (tuning.reattachRows). */
+  let rowsOnInstance = 0;
+  /**
+   * A lent reader reads through the sink's instance, so the sink keeps that instance from then on; an
+   * in-memory store lives only as long as its instance.
+   */
+  let keepInstance = path === ':memory:';
   const knownTables = new Set<string>();
 
-  async function writeLocation(location: string, group: { event: StoredEvent; index: number }[], outcomes: EventOutcome[]): Promise<void> {
+  async function writeLocation(
+    { conn, digests }: AttachedStore,
+    location: string,
+    group: { event: StoredEvent; index: number }[],
+    outcomes: EventOutcome[],
+  ): Promise<number> {
     const table = tableOf(location);
     if (!knownTables.has(table)) {
       await conn.run(createTableSql(table));
@@ -141,7 +91,7 @@ export async function openDuckDbSink(
         batch.delete(String(id));
       }
     }
-    if (batch.size === 0) return;
+    if (batch.size === 0) return 0;
     const appender = await conn.createAppender(table);
     try {
       for (const { event } of batch.values()) appendRow(appender, event);
@@ -153,6 +103,20 @@ export async function openDuckDbSink(
       [...batch.values()].map((item) => item.event),
     );
     for (const { index } of batch.values()) outcomes[index] = COMMITTED;
+    return batch.size;
+  }
+
+  /** Between writes, with everything committed: a fresh instance drops what the last one held per row group. */
+  async function reattach(current: AttachedStore): Promise<void> {
+    store = undefined;
+    rowsOnInstance = 0;
+    knownTables.clear();
+    try {
+      detachStore(current);
+    } catch (cause) {
+      throw new SinkError(`DuckDB checkpoint failed: ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
+    }
+    store = await attach();
   }
 
   return {
@@ -160,9 +124,14 @@ export async function openDuckDbSink(
     async write(events) {
       const outcomes = new Array<EventOutcome>(events.length);
       if (events.length === 0) return outcomes;
+      if (store && !keepInstance && rowsOnInstance >= t.reattachRows) await reattach(store);
+      // After a failed reattach (the disk, or another process that took the store in between), every write tries again.
+      store ??= await attach();
+      const { conn, digests } = store;
+      let appended = 0;
       try {
         await conn.run('BEGIN TRANSACTION');
-        for (const [location, group] of byLocation(events)) await writeLocation(location, group, outcomes);
+        for (const [location, group] of byLocation(events)) appended += await writeLocation(store, location, group, outcomes);
         await conn.run('COMMIT');
       } catch (cause) {
         await conn.run('ROLLBACK').catch(() => undefined);
@@ -171,16 +140,19 @@ export async function openDuckDbSink(
         // A failed transaction (disk full, read-only file) fails the same way when run again at once.
         throw new SinkError(`DuckDB write failed: ${(cause as Error).message}`, { retriable: false, context: { file: path }, cause });
       }
+      rowsOnInstance += appended;
       return outcomes;
     },
     async reader() {
-      const reader = await instance.connect();
+      keepInstance = true;
+      store ??= await attach();
+      const reader = await store.instance.connect();
       await reader.run('USE store');
       return reader;
     },
     async close() {
-      conn.closeSync();
-      instance.closeSync();
+      if (store) detachStore(store);
+      store = undefined;
       if (ownSpillDir) rmSync(ownSpillDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,46 @@
+/**
+ * Measured with `npm run bench:build && node bench/dist/bench/duckdb-load.js`, which passes other
+ * values to compare them (docs/decisions/2026-11-duckdb-loading.md).
+ */
+export interface DuckDbTuning {
+  /**
+   * Rows per row group of the tables this process writes (an ATTACH option, not stored in the file).
+   * A transaction that appends at least a row group to a table has its rows compressed straight into
+   * the file; smaller appends go through the WAL and are compressed by a later checkpoint, which also
+   * rewrites the table's last, partly filled row group. With the 122,880-row default, a write of 8,192
+   * events over five locations (~1,600 rows per table) always took the second path and every
+   * checkpoint rewrote up to 120k rows: 1-20 s each, 10-14k rows/s from the database alone. 2,048
+   * (the smallest DuckDB accepts) bounds that rewrite and lets larger writes skip the WAL.
+   */
+  rowGroupRows: number;
+  /** DuckDB threads: 1 was faster than 2 (19.0k vs 15.5-16.3k rows/s), the other core runs the transform. */
+  threads: number;
+  /**
+   * WAL size that starts a checkpoint. Rows not checkpointed yet sit in the buffer pool, so this stays
+   * well under memoryLimit; with 2,048-row groups 16 MB loads as fast as 64 MB did.
+   */
+  checkpointThreshold: string;
+  /**
+   * Bounds DuckDB's buffer pool (cached blocks, rows not checkpointed yet). Peak RSS at 100k rows:
+   * ~355 / ~390 / ~420 MB with 64 / 128 / 192 MB; 1M rows load with 64 MB (the PRIMARY KEY needed 128).
+   */
+  memoryLimit: string;
+  /**
+   * Rows written on one DuckDB instance before the sink closes it and attaches the store afresh. DuckDB
+   * keeps an in-memory description of every row group written by the instance (segments, statistics;
+   * outside its buffer pool, so memoryLimit does not bound it): ~20 MB of the main arena per million
+   * rows, ~100 MB over a 5 GB input. Closing the instance frees it; reattaching costs ~0.1 s of CPU,
+   * and a store attached afresh loads a row group's description only when a query touches it. For those
+   * ~0.1 s the file is unlocked: another process opening the store then gets it, and this sink's next
+   * write fails as a locked store (AL_SINK_IO) with everything before it committed and acknowledged.
+   */
+  reattachRows: number;
+}
+
+export const DEFAULT_TUNING: DuckDbTuning = {
+  rowGroupRows: 2048,
+  threads: 1,
+  checkpointThreshold: '16MB',
+  memoryLimit: '64MB',
+  reattachRows: 524_288,
+};
