@@ -63,20 +63,16 @@ const R = count('repeated');
 const N = count('number');
 const B = count('flag');
 
-type Pack = (
-  events: readonly StoredEvent[],
-  ids: string[],
-  parts: string[],
-  lengths: Uint32Array,
-  values: string[],
-  refs: Uint32Array,
-  numbers: Float64Array,
-  flags: Uint8Array,
-) => void;
+/** What pack fills per field and unpack reads back, apart from the documents and the joined text. */
+type Columns = Pick<PackedEvents, 'ids' | 'lengths' | 'values' | 'refs' | 'numbers' | 'flags'>;
+/** Read once per batch by the compiled pack and unpack, not per event. */
+const COLUMNS_OF = 'const { ids, lengths, values, refs, numbers, flags } = c;';
+
+type Pack = (events: readonly StoredEvent[], parts: string[], c: Columns) => void;
 
 /** One pass over the events with every field read by name (a keyed read per field cost ~2x). */
 const packInto = compileFromTable<Pack>(
-  ['events', 'ids', 'parts', 'lengths', 'values', 'refs', 'numbers', 'flags'],
+  ['events', 'parts', 'c'],
   (f) => {
     const v = `e.${f.key}`;
     switch (slotOf(f)) {
@@ -95,6 +91,7 @@ const packInto = compileFromTable<Pack>(
     }
   },
   (parts) => `
+    ${COLUMNS_OF}
     const seen = new Map();
     let p = 0, l = 0, r = 0, m = 0, b = 0, v, k;
     for (let i = 0; i < events.length; i++) {
@@ -105,16 +102,17 @@ const packInto = compileFromTable<Pack>(
 
 export function packEvents(events: readonly StoredEvent[]): PackedEvents {
   const n = events.length;
-  const ids = new Array<string>(n);
   const parts: string[] = [];
-  const lengths = new Uint32Array(n * T);
-  const values: string[] = [];
-  const refs = new Uint32Array(n * R);
-  const numbers = new Float64Array(n * N);
-  const flags = new Uint8Array(n * B);
-  packInto(events, ids, parts, lengths, values, refs, numbers, flags);
-  const { docs, docEnds, docsAscii } = encodeDocs(events);
-  return { count: n, ids, text: parts.join(''), lengths, values, refs, numbers, flags, docs, docEnds, docsAscii };
+  const columns: Columns = {
+    ids: new Array<string>(n),
+    lengths: new Uint32Array(n * T),
+    values: [],
+    refs: new Uint32Array(n * R),
+    numbers: new Float64Array(n * N),
+    flags: new Uint8Array(n * B),
+  };
+  packInto(events, parts, columns);
+  return { count: n, ...columns, text: parts.join(''), ...encodeDocs(events) };
 }
 
 /**
@@ -147,23 +145,11 @@ function encodeDocs(events: readonly StoredEvent[]): { docs: Buffer; docEnds: Ui
   return { docs, docEnds, docsAscii: at === chars };
 }
 
-type Unpack = (
-  out: StoredEvent[],
-  docs: Buffer,
-  docText: string | undefined,
-  docEnds: Uint32Array,
-  ids: string[],
-  text: string,
-  lengths: Uint32Array,
-  values: string[],
-  refs: Uint32Array,
-  numbers: Float64Array,
-  flags: Uint8Array,
-) => void;
+type Unpack = (out: StoredEvent[], docs: Buffer, docText: string | undefined, c: PackedEvents) => void;
 
 /** One object literal per event, values read in table order (so every event has one shape). */
 const unpackInto = compileFromTable<Unpack>(
-  ['out', 'docs', 'docText', 'docEnds', 'ids', 'text', 'lengths', 'values', 'refs', 'numbers', 'flags'],
+  ['out', 'docs', 'docText', 'c'],
   (f) => {
     switch (slotOf(f)) {
       case 'id':
@@ -181,6 +167,8 @@ const unpackInto = compileFromTable<Unpack>(
     }
   },
   (parts) => `
+    ${COLUMNS_OF}
+    const { text, docEnds } = c;
     let at = 0, l = 0, r = 0, m = 0, b = 0, len, k, from = 0, to = 0;
     for (let i = 0; i < out.length; i++) out[i] = { ${parts.join(', ')} };`,
 );
@@ -190,7 +178,7 @@ export function unpackEvents(p: PackedEvents): StoredEvent[] {
   // A Buffer crosses as a plain Uint8Array. ASCII documents are read once for the batch, each event's a slice.
   const docs = Buffer.from(p.docs.buffer, p.docs.byteOffset, p.docs.byteLength);
   const docText = p.docsAscii ? docs.toString('latin1') : undefined;
-  unpackInto(out, docs, docText, p.docEnds, p.ids, p.text, p.lengths, p.values, p.refs, p.numbers, p.flags);
+  unpackInto(out, docs, docText, p);
   return out;
 }
 
