@@ -1,3 +1,4 @@
+import { noteRawRecord } from '../../transforms/redact/index.js';
 import type { Unwrapped } from '../format.js';
 
 /**
@@ -97,5 +98,7 @@ export function unwrapActivityTrackerRecord(record: Record<string, unknown>): Un
   delete event.auditline;
   const hasMeta = logdna.ts !== undefined || logdna.app !== undefined || logdna.host !== undefined;
   if (hasMeta || carried) event.auditline = { logdna: hasMeta ? logdna : carried };
+  // The record the chain redacts next, as parseLine's would have been.
+  noteRawRecord(event);
   return { ok: true, record: event };
 }

@@ -5,9 +5,12 @@
  * alone what the builder copied from the record, which the record's pass redacted already (redacting
  * twice changes nothing), and what auditline made itself (ids, times, vocabulary). On the bench
  * corpus's events: 7.3-7.6 us/event against 9.4-11 us for the walk over the whole event, which
- * looked up every key's rule and scanned every value it could not change.
+ * looked up every key's rule and scanned every value it could not change. Stand-ins of fingerprints
+ * the record's pass deferred (deferred.ts) can reach the event only through what the builder copied
+ * or composed: those values are resolved first, before anything looks at them.
  */
 import { isLayoutObject, type LayoutNode } from '../../model/event-layout.js';
+import type { DeferredFingerprints } from './deferred.js';
 import { redactString } from './detectors.js';
 import type { FieldRules } from './field-rules.js';
 import type { RedactContext } from './marks.js';
@@ -24,7 +27,12 @@ export type BuiltEventPass = (event: object, ctx: RedactContext) => void;
  * these rules (a pipeline's `redaction.fields` naming `name`, say): then a value copied from the
  * record may need its whole-value fingerprint here, and the caller walks the whole event instead.
  */
-export function compileBuiltEventPass(layout: readonly LayoutNode[], rules: FieldRules, walker: Walker): BuiltEventPass | undefined {
+export function compileBuiltEventPass(
+  layout: readonly LayoutNode[],
+  rules: FieldRules,
+  walker: Walker,
+  deferred: DeferredFingerprints,
+): BuiltEventPass | undefined {
   const lines: string[] = [];
   let objects = 0;
   let ruled = false;
@@ -40,9 +48,11 @@ export function compileBuiltEventPass(layout: readonly LayoutNode[], rules: Fiel
         lines.push('}');
         continue;
       }
-      if (node.from === 'record' || node.from === 'ours') continue;
+      if (node.from === 'ours') continue;
       lines.push(`v = ${value};`);
-      if (node.kind === 'json') lines.push(`if (typeof v === 'object' && v !== null) walk(v, ctx);`);
+      if (node.from !== 'config') lines.push(`if (pending && typeof v === 'string') { r = resolveText(v); if (r !== v) ${value} = v = r; }`);
+      if (node.from === 'record') continue;
+      if (node.kind === 'json') lines.push(`if (typeof v === 'object' && v !== null) { if (pending) resolveDeep(v); walk(v, ctx); }`);
       else if (node.from === 'config')
         lines.push(`if (typeof v === 'string' && !clean.has(v)) { r = redact(v, ctx, rules); if (r !== v) ${value} = r; else remember(v); }`);
       else lines.push(`if (typeof v === 'string') { r = redact(v, ctx, rules); if (r !== v) ${value} = r; }`);
@@ -57,6 +67,15 @@ export function compileBuiltEventPass(layout: readonly LayoutNode[], rules: Fiel
     if (clean.size >= MAX_CLEAN_VALUES) clean = new Set();
     clean.add(v);
   };
-  const body = `return function pass(event, ctx) {\nlet v, r;\nconst clean = known();\n${lines.join('\n')}\n};`;
-  return new Function('redact', 'rules', 'walk', 'known', 'remember', body)(redactString, rules, walker.walk, () => clean, remember) as BuiltEventPass;
+  const body = `return function pass(event, ctx) {\nlet v, r;\nconst clean = known();\nconst pending = isPending();\n${lines.join('\n')}\n};`;
+  return new Function('redact', 'rules', 'walk', 'known', 'remember', 'isPending', 'resolveText', 'resolveDeep', body)(
+    redactString,
+    rules,
+    walker.walk,
+    () => clean,
+    remember,
+    deferred.pending,
+    deferred.resolveText,
+    deferred.resolveDeep,
+  ) as BuiltEventPass;
 }

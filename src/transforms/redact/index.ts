@@ -7,15 +7,18 @@ import { AuditlineError } from '../../errors.js';
 import type { HmacKey } from '../../secrets/hmac-key.js';
 import { REQUEST_EVENT_LAYOUT } from '../build/event.js';
 import { compileBuiltEventPass } from './built-event.js';
+import { createDeferredFingerprints } from './deferred.js';
 import { redactString } from './detectors.js';
 import { createFieldRules } from './field-rules.js';
 import type { RedactContext } from './marks.js';
+import { takeRawRecord } from './raw-record.js';
 import type { RedactionCounts, Redactor } from './types.js';
 import { createWalker } from './walk.js';
 
 export type { RedactionCounts, Redactor } from './types.js';
 export { FINGERPRINT_PREFIX, MARK_PREFIX, isFingerprint, isRedacted } from './marks.js';
 export { MAX_DEPTH, TOO_DEEP_LABEL } from './walk.js';
+export { noteRawRecord } from './raw-record.js';
 
 export interface RedactorOptions {
   /** The installation key (secrets/hmac-key.ts). */
@@ -28,6 +31,11 @@ export interface RedactorOptions {
    * stage. The memo lives in memory only. Default 2048; 0 turns it off.
    */
   memoSize?: number;
+  /**
+   * Whether a parsed record's fingerprints are computed only where they reach an output
+   * (deferred.ts). Default true; the same events, rejects and counts either way.
+   */
+  deferFingerprints?: boolean;
 }
 
 const DEFAULT_MEMO_SIZE = 2048;
@@ -41,10 +49,13 @@ const MEMO_BYPASS_CALLS = 16 * MEMO_WINDOW;
 export function createRedactor(opts: RedactorOptions): Redactor {
   const rules = createFieldRules(opts.extraFields ?? []);
   const walker = createWalker(rules);
-  const builtEventPass = compileBuiltEventPass(REQUEST_EVENT_LAYOUT, rules, walker);
   const fingerprint = memoize(opts.key.fingerprint, opts.memoSize ?? DEFAULT_MEMO_SIZE);
-  // One context, reused: the stage is synchronous and never re-entered.
+  const deferred = createDeferredFingerprints(fingerprint);
+  const builtEventPass = compileBuiltEventPass(REQUEST_EVENT_LAYOUT, rules, walker, deferred);
+  const defer = opts.deferFingerprints ?? true;
+  // One context each, reused: the stage is synchronous and never re-entered.
   const ctx: RedactContext = { fingerprint, counts: {}, redacted: 0 };
+  const recordCtx: RedactContext = { fingerprint: deferred.standIn, counts: {}, redacted: 0 };
 
   return {
     redactRecord(value: unknown, counts: RedactionCounts): number {
@@ -53,6 +64,17 @@ export function createRedactor(opts: RedactorOptions): Redactor {
         throw new AuditlineError('AL_INTERNAL', 'redactRecord was given a string; use redactText');
       }
       if (typeof value !== 'object' || value === null) return 0;
+      // A record with a `toJSON` of its own would lose it to the one deferring adds.
+      if (takeRawRecord(value) && defer && !Object.prototype.hasOwnProperty.call(value, 'toJSON')) {
+        deferred.begin();
+        recordCtx.counts = counts;
+        recordCtx.redacted = 0;
+        walker.walk(value, recordCtx);
+        deferred.seal(value);
+        return recordCtx.redacted;
+      }
+      // A built event walked whole: what it copied from the record is resolved before it is looked at.
+      if (deferred.pending()) deferred.resolveDeep(value);
       ctx.counts = counts;
       ctx.redacted = 0;
       walker.walk(value, ctx);
@@ -62,13 +84,16 @@ export function createRedactor(opts: RedactorOptions): Redactor {
       ctx.counts = counts;
       ctx.redacted = 0;
       if (builtEventPass) builtEventPass(event, ctx);
-      else walker.walk(event, ctx);
+      else {
+        if (deferred.pending()) deferred.resolveDeep(event);
+        walker.walk(event, ctx);
+      }
       return ctx.redacted;
     },
     redactText(text: string, counts: RedactionCounts): string {
       ctx.counts = counts;
       ctx.redacted = 0;
-      return redactString(text, ctx, rules);
+      return redactString(deferred.pending() ? deferred.resolveText(text) : text, ctx, rules);
     },
     fingerprint: opts.key.fingerprint,
   };

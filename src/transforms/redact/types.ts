@@ -12,6 +12,10 @@ export interface Redactor {
   /**
    * Replace every secret inside a parsed JSON value (any depth) by its keyed fingerprint.
    * May mutate and return the same object. Adds to `counts`; returns how many values it redacted.
+   * For the record `parseLine` or a format's `unwrap` just gave (raw-record.ts), the fingerprints
+   * may be stand-ins (deferred.ts), which this redactor resolves wherever the record reaches an
+   * output: the built event given to it next, reasons given to `redactText`, and
+   * `JSON.stringify(record)`. Nothing else may read the record's redacted values as output.
    */
   redactRecord(value: unknown, counts: RedactionCounts): number;
   /**
