@@ -5,7 +5,7 @@ import type { HmacKey } from '../secrets/hmac-key.js';
 import { createRedactor } from '../transforms/redact/index.js';
 import type { Redactor } from '../transforms/redact/types.js';
 import { createTransformer, type TransformBatch } from './line-chain.js';
-import { createEventValidator } from '../transforms/validate/validate.js';
+import { createEventValidator, eventValidatorSource } from '../transforms/validate/validate.js';
 import type { WorkerInit } from './worker-pool.js';
 
 export interface TransformSetup {
@@ -28,6 +28,7 @@ export function prepareTransform(opts: { pipelines?: string[]; format?: string; 
     throw new AuditlineError('AL_CLI_USAGE', `unknown --format "${opts.format}" (known: ${formatNames().join(', ')})`);
   }
   const extraFields = [...new Set(pipelines.flatMap((p) => p.config.redaction?.fields ?? []))];
+  let validatorSource: string | undefined;
   return {
     pipelines,
     maxLineBytes: opts.maxLineBytes,
@@ -42,7 +43,12 @@ export function prepareTransform(opts: { pipelines?: string[]; format?: string; 
         keyId: opts.key.id,
       }),
     workerInit: {
-      pipelines: names,
+      pipelines: pipelines.map((p) => ({ file: p.file, config: p.config })),
+      // Read when a worker starts (workerData is copied property by property, getters read): a run on
+      // one thread never compiles it.
+      get eventValidator() {
+        return (validatorSource ??= eventValidatorSource());
+      },
       forcedPipeline: names.length > 0,
       format: opts.format,
       extraFields,

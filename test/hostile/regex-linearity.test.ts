@@ -115,7 +115,7 @@ const NOT_ON_INPUT: Record<string, string> = {
 const BUILT: Record<string, string> = {
   'src/formats/access-log/parse.ts:17': 'COMBINED, checked below',
   'src/formats/access-log/parse.ts:25': 'ENVOY, checked below',
-  'src/transforms/classify/compile-pipeline.ts:30':
+  'src/transforms/classify/compiled-pipeline.ts:32':
     "pipeline host patterns: the bundled ones are checked below; an operator's own are not (docs/security/regex-linearity.md, Open)",
 };
 
