@@ -17,7 +17,7 @@
  * never reads as a port number), so whatever the build does with it (lower-case a host,
  * upper-case a method, split a CRN on `:`, decode a URL) it does as it would with the
  * fingerprint; an upper-cased stand-in resolves to the upper-cased fingerprint. The raw values
- * stay in memory only, as long as the record holding their stand-ins.
+ * stay in memory only, until the next record begins.
  */
 import { randomBytes } from 'node:crypto';
 import { AuditlineError } from '../../errors.js';
@@ -25,19 +25,25 @@ import { FINGERPRINT_PREFIX } from './marks.js';
 import { MAX_DEPTH } from './walk.js';
 
 const HEX_DIGITS = 64;
-/** Hex digits of the secret's number; the nonce takes the rest. */
-const NUMBER_DIGITS = 16;
-const NONCE_DIGITS = HEX_DIGITS - NUMBER_DIGITS;
+/** Decimal digits drawn per redactor (~133 bits): the same in either case, so one search finds a stand-in however the build cased it. */
+const NONCE_DIGITS = 40;
+/** Then one letter, which says how the text was cased (and keeps the stand-in from reading as a `:port`)... */
+const CASE_LETTER = 'a';
+/** ...then the secret's number, in hex. */
+const NUMBER_DIGITS = HEX_DIGITS - NONCE_DIGITS - 1;
 const HEX_RADIX = 16;
+const DECIMAL = 10;
 
-/** The secrets one record deferred: stand-in number `first + i` is `raw[i]`. */
+/** The secrets the current record deferred: stand-in number `first + i` is `raw[i]`. */
 interface DeferredSecrets {
   first: number;
   raw: string[];
+  /** The record they were found in, once sealed. */
+  record: object | undefined;
 }
 
 export interface DeferredFingerprints {
-  /** Starts a record: stand-ins of an earlier record no longer resolve through `resolveText`. */
+  /** Starts a record: stand-ins of an earlier record no longer resolve. */
   begin(): void;
   /** The stand-in of `value`'s fingerprint (what the record pass writes instead of it). */
   standIn(value: string): string;
@@ -52,48 +58,44 @@ export interface DeferredFingerprints {
 }
 
 export function createDeferredFingerprints(fingerprint: (value: string) => string): DeferredFingerprints {
-  // A letter first: an all-digit stand-in after `hmac-sha256:` would read as a `:port` to strip.
-  const nonce = `a${randomBytes(NONCE_DIGITS / 2)
-    .toString('hex')
-    .slice(1)}`;
-  const nonceUpper = nonce.toUpperCase();
-  const head = FINGERPRINT_PREFIX + nonce;
+  const digits = randomBytes(NONCE_DIGITS);
+  let nonce = '';
+  for (const b of digits) nonce += String(b % DECIMAL);
+  const head = FINGERPRINT_PREFIX + nonce + CASE_LETTER;
   let next = 0;
-  let current: DeferredSecrets = { first: 0, raw: [] };
+  let current: DeferredSecrets = { first: 0, raw: [], record: undefined };
 
-  const resolveWith = (secrets: DeferredSecrets, s: string): string => {
-    if (s.length < HEX_DIGITS) return s;
-    return replaceStandIns(replaceStandIns(s, nonce, false), nonceUpper, true);
+  const fail = () => new AuditlineError('AL_INTERNAL', 'a deferred fingerprint was read after its record');
 
-    function replaceStandIns(text: string, needle: string, upper: boolean): string {
-      let at = text.indexOf(needle);
-      if (at < 0) return text;
-      let out = '';
-      let last = 0;
-      while (at >= 0) {
-        const digits = text.slice(at + NONCE_DIGITS, at + HEX_DIGITS);
-        const n = Number.parseInt(digits, HEX_RADIX) - secrets.first;
-        const raw = digits.length === NUMBER_DIGITS ? secrets.raw[n] : undefined;
-        // Only this redactor writes its nonce, and a record's stand-ins are resolved while it is current.
-        if (raw === undefined) throw new AuditlineError('AL_INTERNAL', 'a deferred fingerprint was read after its record');
-        // A secret found around an earlier one's mark (`token=Bearer [redacted:...]`) holds its stand-in.
-        const hex = fingerprint(resolveWith(secrets, raw)).slice(FINGERPRINT_PREFIX.length);
-        out += text.slice(last, at) + (upper ? hex.toUpperCase() : hex);
-        last = at + HEX_DIGITS;
-        at = text.indexOf(needle, last);
-      }
-      return out + text.slice(last);
+  const resolveText = (s: string): string => {
+    let at = s.length < HEX_DIGITS ? -1 : s.indexOf(nonce);
+    if (at < 0) return s;
+    let out = '';
+    let last = 0;
+    while (at >= 0) {
+      const letter = s.charAt(at + NONCE_DIGITS);
+      const number = s.slice(at + NONCE_DIGITS + 1, at + HEX_DIGITS);
+      const raw =
+        number.length === NUMBER_DIGITS && letter.toLowerCase() === CASE_LETTER ? current.raw[Number.parseInt(number, HEX_RADIX) - current.first] : undefined;
+      // Only this redactor writes its nonce, and a record's stand-ins are resolved while it is current.
+      if (raw === undefined) throw fail();
+      // A secret found around an earlier one's mark (`token=Bearer [redacted:...]`) holds its stand-in.
+      const hex = fingerprint(resolveText(raw)).slice(FINGERPRINT_PREFIX.length);
+      out += s.slice(last, at) + (letter === CASE_LETTER ? hex : hex.toUpperCase());
+      last = at + HEX_DIGITS;
+      at = s.indexOf(nonce, last);
     }
+    return out + s.slice(last);
   };
 
-  const resolveDeepWith = (secrets: DeferredSecrets, value: object, depth: number): void => {
+  const resolveDeep = (value: object, depth: number): void => {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const v: unknown = value[i];
         if (typeof v === 'string') {
-          const r = resolveWith(secrets, v);
+          const r = resolveText(v);
           if (r !== v) value[i] = r;
-        } else if (typeof v === 'object' && v !== null && depth < MAX_DEPTH) resolveDeepWith(secrets, v, depth + 1);
+        } else if (typeof v === 'object' && v !== null && depth < MAX_DEPTH) resolveDeep(v, depth + 1);
       }
       return;
     }
@@ -101,35 +103,40 @@ export function createDeferredFingerprints(fingerprint: (value: string) => strin
     for (const key in obj) {
       const v = obj[key];
       if (typeof v === 'string') {
-        const r = resolveWith(secrets, v);
+        const r = resolveText(v);
         if (r !== v) obj[key] = r;
-      } else if (typeof v === 'object' && v !== null && depth < MAX_DEPTH) resolveDeepWith(secrets, v, depth + 1);
+      } else if (typeof v === 'object' && v !== null && depth < MAX_DEPTH) resolveDeep(v, depth + 1);
     }
+  };
+
+  // One descriptor for every record (a closure and a descriptor per record cost ~0.5 us a line): the
+  // record's secrets are the current ones while it is being transformed, which is when it is serialised.
+  const sealed: PropertyDescriptor = {
+    value(this: object) {
+      if (this !== current.record) throw fail();
+      resolveDeep(this, 0);
+      return this;
+    },
+    configurable: true,
+    writable: true,
+    enumerable: false,
   };
 
   return {
     begin() {
-      current = { first: next, raw: [] };
+      current = { first: next, raw: [], record: undefined };
     },
     standIn(value) {
       current.raw.push(value);
       return head + (next++).toString(HEX_RADIX).padStart(NUMBER_DIGITS, '0');
     },
     pending: () => current.raw.length > 0,
-    resolveText: (s) => resolveWith(current, s),
-    resolveDeep: (value) => resolveDeepWith(current, value, 0),
+    resolveText,
+    resolveDeep: (value) => resolveDeep(value, 0),
     seal(record) {
       if (current.raw.length === 0) return;
-      const secrets = current;
-      Object.defineProperty(record, 'toJSON', {
-        value(this: object) {
-          resolveDeepWith(secrets, this, 0);
-          return this;
-        },
-        configurable: true,
-        writable: true,
-        enumerable: false,
-      });
+      current.record = record;
+      Object.defineProperty(record, 'toJSON', sealed);
     },
   };
 }

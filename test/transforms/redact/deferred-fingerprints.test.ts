@@ -270,6 +270,16 @@ describe('stand-ins of deferred fingerprints', () => {
     expect(() => d.resolveText(old)).toThrow(/after its record/);
   });
 
+  it('refuse to serialise a sealed record once the next record has begun', () => {
+    const d = createDeferredFingerprints(fingerprint);
+    d.begin();
+    const record = { password: d.standIn(SECRET) };
+    d.seal(record);
+    d.begin();
+    d.standIn(TOKEN);
+    expect(() => JSON.stringify(record)).toThrow(/after its record/);
+  });
+
   it('are drawn from a nonce of their redactor, so no input can name one', () => {
     const a = createDeferredFingerprints(fingerprint);
     const b = createDeferredFingerprints(fingerprint);
