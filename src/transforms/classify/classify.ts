@@ -26,17 +26,8 @@ export function classifyRequest(record: Record<string, unknown>, pipelines: Comp
   const first = pipelines[0];
   if (!first) return { kind: 'reject', code: 'no_pipeline', reason: 'no pipeline loaded' };
   const hostValue = first.field.host(record);
-  const host = typeof hostValue === 'string' ? withoutPort(hostValue.toLowerCase()) : '';
-
-  let pipeline: CompiledPipeline | undefined;
-  let hostMatch: { location: string; instance?: string } | undefined;
-  for (const p of pipelines) {
-    hostMatch = p.matchHost(host);
-    if (hostMatch) {
-      pipeline = p;
-      break;
-    }
-  }
+  const { host, hostMatch, pipeline: byHost } = chooseByHost(typeof hostValue === 'string' ? hostValue : '', pipelines);
+  let pipeline = byHost;
   if (!pipeline && (forced || pipelines.length === 1)) pipeline = first;
   if (!pipeline) return { kind: 'reject', code: 'no_pipeline', reason: `no pipeline claims host "${host}"` };
 
@@ -84,6 +75,45 @@ export function classifyRequest(record: Record<string, unknown>, pipelines: Comp
       query,
     },
   };
+}
+
+/** Which pipeline claims a Host header, and the location (and instance) its pattern reads from it. */
+interface HostChoice {
+  /** Lower case, without its port: as reasons name it */
+  host: string;
+  pipeline: CompiledPipeline | undefined;
+  hostMatch: { location: string; instance?: string } | undefined;
+}
+
+/**
+ * Hosts repeat (25 distinct ones in the bench corpus's 200k lines; one per service instance in real logs):
+ * each list of pipelines remembers what each host chose, instead of lower-casing it and running every
+ * pipeline's host patterns on every line. Bounded: past this many hosts it starts again.
+ */
+const MAX_REMEMBERED_HOSTS = 1024;
+const choicesByPipelines = new WeakMap<CompiledPipeline[], Map<string, HostChoice>>();
+
+function chooseByHost(hostValue: string, pipelines: CompiledPipeline[]): HostChoice {
+  // A list of one is made per call on some paths (classifyWithoutHost): nothing to remember it by.
+  if (pipelines.length === 1) return matchHost(hostValue, pipelines);
+  let choices = choicesByPipelines.get(pipelines);
+  if (!choices) choicesByPipelines.set(pipelines, (choices = new Map()));
+  let choice = choices.get(hostValue);
+  if (choice === undefined) {
+    choice = matchHost(hostValue, pipelines);
+    if (choices.size >= MAX_REMEMBERED_HOSTS) choices.clear();
+    choices.set(hostValue, choice);
+  }
+  return choice;
+}
+
+function matchHost(hostValue: string, pipelines: CompiledPipeline[]): HostChoice {
+  const host = withoutPort(hostValue.toLowerCase());
+  for (const p of pipelines) {
+    const hostMatch = p.matchHost(host);
+    if (hostMatch) return { host, pipeline: p, hostMatch };
+  }
+  return { host, pipeline: undefined, hostMatch: undefined };
 }
 
 /** The largest instant a Date can hold; beyond it formatting throws, which would fail the whole batch. */
