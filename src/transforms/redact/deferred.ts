@@ -17,7 +17,8 @@
  * never reads as a port number), so whatever the build does with it (lower-case a host,
  * upper-case a method, split a CRN on `:`, decode a URL) it does as it would with the
  * fingerprint; an upper-cased stand-in resolves to the upper-cased fingerprint. The raw values
- * stay in memory only, until the next record begins.
+ * stay in memory only: with the redactor until the next record begins, and with the record's
+ * `toJSON` as long as the record.
  */
 import { randomBytes } from 'node:crypto';
 import { AuditlineError } from '../../errors.js';
@@ -34,12 +35,10 @@ const NUMBER_DIGITS = HEX_DIGITS - NONCE_DIGITS - 1;
 const HEX_RADIX = 16;
 const DECIMAL = 10;
 
-/** The secrets the current record deferred: stand-in number `first + i` is `raw[i]`. */
+/** The secrets one record deferred: stand-in number `first + i` is `raw[i]`. */
 interface DeferredSecrets {
   first: number;
   raw: string[];
-  /** The record they were found in, once sealed. */
-  record: object | undefined;
 }
 
 export interface DeferredFingerprints {
@@ -63,11 +62,9 @@ export function createDeferredFingerprints(fingerprint: (value: string) => strin
   for (const b of digits) nonce += String(b % DECIMAL);
   const head = FINGERPRINT_PREFIX + nonce + CASE_LETTER;
   let next = 0;
-  let current: DeferredSecrets = { first: 0, raw: [], record: undefined };
+  let current: DeferredSecrets = { first: 0, raw: [] };
 
-  const fail = () => new AuditlineError('AL_INTERNAL', 'a deferred fingerprint was read after its record');
-
-  const resolveText = (s: string): string => {
+  const resolveText = (secrets: DeferredSecrets, s: string): string => {
     let at = s.length < HEX_DIGITS ? -1 : s.indexOf(nonce);
     if (at < 0) return s;
     let out = '';
@@ -76,11 +73,11 @@ export function createDeferredFingerprints(fingerprint: (value: string) => strin
       const letter = s.charAt(at + NONCE_DIGITS);
       const number = s.slice(at + NONCE_DIGITS + 1, at + HEX_DIGITS);
       const raw =
-        number.length === NUMBER_DIGITS && letter.toLowerCase() === CASE_LETTER ? current.raw[Number.parseInt(number, HEX_RADIX) - current.first] : undefined;
+        number.length === NUMBER_DIGITS && letter.toLowerCase() === CASE_LETTER ? secrets.raw[Number.parseInt(number, HEX_RADIX) - secrets.first] : undefined;
       // Only this redactor writes its nonce, and a record's stand-ins are resolved while it is current.
-      if (raw === undefined) throw fail();
+      if (raw === undefined) throw new AuditlineError('AL_INTERNAL', 'a deferred fingerprint was read after its record');
       // A secret found around an earlier one's mark (`token=Bearer [redacted:...]`) holds its stand-in.
-      const hex = fingerprint(resolveText(raw)).slice(FINGERPRINT_PREFIX.length);
+      const hex = fingerprint(resolveText(secrets, raw)).slice(FINGERPRINT_PREFIX.length);
       out += s.slice(last, at) + (letter === CASE_LETTER ? hex : hex.toUpperCase());
       last = at + HEX_DIGITS;
       at = s.indexOf(nonce, last);
@@ -88,14 +85,14 @@ export function createDeferredFingerprints(fingerprint: (value: string) => strin
     return out + s.slice(last);
   };
 
-  const resolveDeep = (value: object, depth: number): void => {
+  const resolveDeep = (secrets: DeferredSecrets, value: object, depth: number): void => {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const v: unknown = value[i];
         if (typeof v === 'string') {
-          const r = resolveText(v);
+          const r = resolveText(secrets, v);
           if (r !== v) value[i] = r;
-        } else if (typeof v === 'object' && v !== null && depth < MAX_DEPTH) resolveDeep(v, depth + 1);
+        } else if (typeof v === 'object' && v !== null && depth < MAX_DEPTH) resolveDeep(secrets, v, depth + 1);
       }
       return;
     }
@@ -103,40 +100,36 @@ export function createDeferredFingerprints(fingerprint: (value: string) => strin
     for (const key in obj) {
       const v = obj[key];
       if (typeof v === 'string') {
-        const r = resolveText(v);
+        const r = resolveText(secrets, v);
         if (r !== v) obj[key] = r;
-      } else if (typeof v === 'object' && v !== null && depth < MAX_DEPTH) resolveDeep(v, depth + 1);
+      } else if (typeof v === 'object' && v !== null && depth < MAX_DEPTH) resolveDeep(secrets, v, depth + 1);
     }
-  };
-
-  // One descriptor for every record, not a closure and a descriptor made per record: the record's
-  // secrets are the current ones while it is being transformed, which is when it is serialised.
-  const sealed: PropertyDescriptor = {
-    value(this: object) {
-      if (this !== current.record) throw fail();
-      resolveDeep(this, 0);
-      return this;
-    },
-    configurable: true,
-    writable: true,
-    enumerable: false,
   };
 
   return {
     begin() {
-      current = { first: next, raw: [], record: undefined };
+      current = { first: next, raw: [] };
     },
     standIn(value) {
       current.raw.push(value);
       return head + (next++).toString(HEX_RADIX).padStart(NUMBER_DIGITS, '0');
     },
     pending: () => current.raw.length > 0,
-    resolveText,
-    resolveDeep: (value) => resolveDeep(value, 0),
+    resolveText: (s) => resolveText(current, s),
+    resolveDeep: (value) => resolveDeep(current, value, 0),
     seal(record) {
       if (current.raw.length === 0) return;
-      current.record = record;
-      Object.defineProperty(record, 'toJSON', sealed);
+      // The record keeps its own secrets: serialised later (a caller holding records past the next one), it still resolves.
+      const secrets = current;
+      Object.defineProperty(record, 'toJSON', {
+        value(this: object) {
+          resolveDeep(secrets, this, 0);
+          return this;
+        },
+        configurable: true,
+        writable: true,
+        enumerable: false,
+      });
     },
   };
 }
