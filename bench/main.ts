@@ -180,14 +180,16 @@ for (const r of rows.filter((x) => x.figures)) {
       .join(', ')}`,
   );
 }
-console.log(`\neach step alone (${unit.lines} lines, one process, median of rounds), us/line; ${unit.fingerprintsPerLine.toFixed(2)} HMACs/line:`);
+console.log(
+  `\neach step alone (${unit.lines} lines, one process, median of rounds), us/line; secrets found: ${unit.fingerprintsPerLine.toFixed(2)} HMACs/line if fingerprinted at once, ${unit.fingerprintsComputedPerLine.toFixed(4)} computed (those reaching an event):`,
+);
 for (const [step, us] of Object.entries(unit.usPerLine)) console.log(`  ${pad(step, 16)}${num(us, 2)}`);
 console.log(
   `  ${pad('sum of steps', 16)}${num(unit.sumOfStepsUsPerLine, 2)}  (the whole transform over the same lines: ${num(unit.wholeTransformUsPerLine, 2)})`,
 );
 if (floorUs)
   console.log(
-    `  mandatory beyond the floor (lineId + fingerprints + stringifyEvent - stringifyRecord): ${num(unit.mandatoryBeyondFloorUsPerLine, 2)}; floor ${num(floorUs, 2)}`,
+    `  mandatory beyond the floor (lineId + the fingerprints computed + stringifyEvent - stringifyRecord): ${num(unit.mandatoryBeyondFloorUsPerLine, 2)}; floor ${num(floorUs, 2)}`,
   );
 const get = (s: string) => rows.find((r) => r.stage === s)?.linesPerSec;
 const cpuOf = (s: string) => rows.find((r) => r.stage === s)?.cpuUsPerLine;

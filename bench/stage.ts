@@ -22,7 +22,12 @@ import type { StageReport } from './stage-result.js';
  * One benchmark stage, run in its own process by main.ts so that peak RSS and CPU time are the
  * stage's own. Prints one JSON line: { stage, lines, ms, cpuUs, maxRssMiB, readsCorpus, figures }.
  */
-const NO_REDACTION: Redactor = { redactRecord: () => 0, redactText: (t) => t, fingerprint: (v) => BENCH_KEY.fingerprint(v) };
+const NO_REDACTION: Redactor = {
+  redactRecord: () => 0,
+  recordText: (r) => JSON.stringify(r),
+  redactText: (t) => t,
+  fingerprint: (v) => BENCH_KEY.fingerprint(v),
+};
 
 /** A line count, or a report of what was measured (stage-result.ts). */
 type Stage = (file: string) => Promise<number | StageReport>;

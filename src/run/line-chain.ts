@@ -91,21 +91,21 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
       if ((counts.redactions[TOO_DEEP_LABEL] ?? 0) > deepBefore) {
         // The walk cut a subtree off below MAX_DEPTH (JSON.parse takes 100,000 levels, JSON.stringify
         // and any recursive step after it would not): the record is refused whole rather than built from a stub.
-        reject('nested_too_deep', `the record nests objects or arrays deeper than ${MAX_DEPTH} levels`, lineNo, text, JSON.stringify(record));
+        reject('nested_too_deep', `the record nests objects or arrays deeper than ${MAX_DEPTH} levels`, lineNo, text, redactor.recordText(record));
         continue;
       }
 
       if (!format) {
-        reject('unsupported_format', 'the record matches no known input format', lineNo, text, JSON.stringify(record));
+        reject('unsupported_format', 'the record matches no known input format', lineNo, text, redactor.recordText(record));
         continue;
       }
       counts.byFormat[format.name] = (counts.byFormat[format.name] ?? 0) + 1;
       if (!unwrapped.ok) {
-        reject(unwrapped.code, unwrapped.reason, lineNo, text, JSON.stringify(record));
+        reject(unwrapped.code, unwrapped.reason, lineNo, text, redactor.recordText(record));
         continue;
       }
       if (batch.pipeline !== undefined && !named) {
-        reject('no_pipeline', `no pipeline named "${batch.pipeline}" (known: ${[...byName.keys()].join(', ')})`, lineNo, text, JSON.stringify(record));
+        reject('no_pipeline', `no pipeline named "${batch.pipeline}" (known: ${[...byName.keys()].join(', ')})`, lineNo, text, redactor.recordText(record));
         continue;
       }
       const result: FormatResult = format.toEvent(record, {
@@ -121,7 +121,7 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
         continue;
       }
       if (result.kind === 'reject') {
-        reject(result.code, result.reason, lineNo, text, JSON.stringify(record));
+        reject(result.code, result.reason, lineNo, text, redactor.recordText(record));
         continue;
       }
       const event = result.event;
@@ -134,7 +134,7 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
       event.auditline.redactions = redactedInRecord + redactedInEvent;
       const invalid = validate(event);
       if (invalid) {
-        reject('invalid_event', `schema: ${invalid}`, lineNo, text, JSON.stringify(record));
+        reject('invalid_event', `schema: ${invalid}`, lineNo, text, redactor.recordText(record));
         continue;
       }
       events.push(toStored(event, batch.source, lineNo));

@@ -10,15 +10,14 @@
  * - the built event: the redactor's event pass, before it redacts anything (built-event.ts,
  *   index.ts);
  * - reasons of rejects: `redactText`, before the detectors;
- * - the record itself, dead-lettered as `JSON.stringify(record)`: a `toJSON` (not enumerable)
- *   on the record resolves it in place first.
+ * - the record itself, when it is dead-lettered: `recordText` (index.ts) resolves it in place
+ *   before it serialises it.
  *
  * The stand-in has the fingerprint's characters (lower-case hex, one letter at least, so it
  * never reads as a port number), so whatever the build does with it (lower-case a host,
  * upper-case a method, split a CRN on `:`, decode a URL) it does as it would with the
  * fingerprint; an upper-cased stand-in resolves to the upper-cased fingerprint. The raw values
- * stay in memory only: with the redactor until the next record begins, and with the record's
- * `toJSON` as long as the record.
+ * stay in memory only, with the redactor, until the next record begins.
  */
 import { randomBytes } from 'node:crypto';
 import { AuditlineError } from '../../errors.js';
@@ -50,10 +49,8 @@ export interface DeferredFingerprints {
   pending(): boolean;
   /** `s` with every stand-in of the current record replaced by its fingerprint. */
   resolveText(s: string): string;
-  /** Resolves, in place, every string inside an object or array (an event, request data). */
+  /** Resolves, in place, every string inside an object or array (an event, request data, the record). */
   resolveDeep(value: object): void;
-  /** Makes `JSON.stringify(record)` resolve the record first, when it holds stand-ins. */
-  seal(record: object): void;
 }
 
 export function createDeferredFingerprints(fingerprint: (value: string) => string): DeferredFingerprints {
@@ -117,19 +114,5 @@ export function createDeferredFingerprints(fingerprint: (value: string) => strin
     pending: () => current.raw.length > 0,
     resolveText: (s) => resolveText(current, s),
     resolveDeep: (value) => resolveDeep(current, value, 0),
-    seal(record) {
-      if (current.raw.length === 0) return;
-      // The record keeps its own secrets: serialised later (a caller holding records past the next one), it still resolves.
-      const secrets = current;
-      Object.defineProperty(record, 'toJSON', {
-        value(this: object) {
-          resolveDeep(secrets, this, 0);
-          return this;
-        },
-        configurable: true,
-        writable: true,
-        enumerable: false,
-      });
-    },
   };
 }

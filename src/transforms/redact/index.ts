@@ -64,13 +64,11 @@ export function createRedactor(opts: RedactorOptions): Redactor {
         throw new AuditlineError('AL_INTERNAL', 'redactRecord was given a string; use redactText');
       }
       if (typeof value !== 'object' || value === null) return 0;
-      // A record with a `toJSON` of its own would lose it to the one deferring adds.
-      if (takeRawRecord(value) && defer && !Object.prototype.hasOwnProperty.call(value, 'toJSON')) {
+      if (takeRawRecord(value) && defer) {
         deferred.begin();
         recordCtx.counts = counts;
         recordCtx.redacted = 0;
         walker.walk(value, recordCtx);
-        deferred.seal(value);
         return recordCtx.redacted;
       }
       // A built event walked whole: what it copied from the record is resolved before it is looked at.
@@ -89,6 +87,10 @@ export function createRedactor(opts: RedactorOptions): Redactor {
         walker.walk(event, ctx);
       }
       return ctx.redacted;
+    },
+    recordText(record: object): string {
+      if (deferred.pending()) deferred.resolveDeep(record);
+      return JSON.stringify(record);
     },
     redactText(text: string, counts: RedactionCounts): string {
       ctx.counts = counts;

@@ -14,10 +14,15 @@ export interface Redactor {
    * May mutate and return the same object. Adds to `counts`; returns how many values it redacted.
    * For the record `parseLine` or a format's `unwrap` just gave (raw-record.ts), the fingerprints
    * may be stand-ins (deferred.ts), which this redactor resolves wherever the record reaches an
-   * output: the built event given to it next, reasons given to `redactText`, and
-   * `JSON.stringify(record)`. Nothing else may read the record's redacted values as output.
+   * output: the built event given to it next, reasons given to `redactText`, and the record's
+   * text from `recordText`. Nothing else may read the record's redacted values as output.
    */
   redactRecord(value: unknown, counts: RedactionCounts): number;
+  /**
+   * The JSON text of the record last given to `redactRecord`, for a dead letter: its deferred
+   * fingerprints resolved first. Called before the next record is redacted.
+   */
+  recordText(record: object): string;
   /**
    * `redactRecord` for a built request event (REQUEST_EVENT_LAYOUT of transforms/build/event.ts) whose
    * record went through `redactRecord` of this redactor and nothing else: only the values the builder

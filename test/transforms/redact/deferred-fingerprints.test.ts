@@ -9,7 +9,7 @@ import { prepareTransform } from '../../../src/run/setup.js';
 import type { HmacKey } from '../../../src/secrets/hmac-key.js';
 import type { CompiledPipeline } from '../../../src/transforms/classify/compile-pipeline.js';
 import { createDeferredFingerprints } from '../../../src/transforms/redact/deferred.js';
-import { createRedactor, isFingerprint } from '../../../src/transforms/redact/index.js';
+import { createRedactor, isFingerprint, noteRawRecord } from '../../../src/transforms/redact/index.js';
 import { createEventValidator } from '../../../src/transforms/validate/validate.js';
 import { hmacOf, testKey } from './test-key.js';
 
@@ -252,13 +252,12 @@ describe('stand-ins of deferred fingerprints', () => {
     );
   });
 
-  it('resolve inside objects, and in a sealed record when it is serialised', () => {
+  it('resolve inside objects and arrays, in place', () => {
     const d = createDeferredFingerprints(fingerprint);
     d.begin();
     const record = { a: d.standIn('one'), b: [{ c: `[redacted:jwt ${d.standIn('two')}]` }], n: 1 };
-    d.seal(record);
-    expect(JSON.parse(JSON.stringify(record))).toEqual({ a: hmacOf('one'), b: [{ c: `[redacted:jwt ${hmacOf('two')}]` }], n: 1 });
-    expect(Object.keys(record)).toEqual(['a', 'b', 'n']);
+    d.resolveDeep(record);
+    expect(record).toEqual({ a: hmacOf('one'), b: [{ c: `[redacted:jwt ${hmacOf('two')}]` }], n: 1 });
   });
 
   it('refuse to resolve once the next record has begun, rather than write a wrong value', () => {
@@ -270,14 +269,20 @@ describe('stand-ins of deferred fingerprints', () => {
     expect(() => d.resolveText(old)).toThrow(/after its record/);
   });
 
-  it('resolve in a sealed record serialised after the next record has begun', () => {
-    const d = createDeferredFingerprints(fingerprint);
-    d.begin();
-    const record = { password: d.standIn(SECRET) };
-    d.seal(record);
-    d.begin();
-    d.standIn(TOKEN);
-    expect(JSON.parse(JSON.stringify(record))).toEqual({ password: hmacOf(SECRET) });
+  it("give a dead letter's record text its fingerprints, and refuse once the next record is redacted", () => {
+    const redactor = createRedactor({ key: testKey });
+    const first = { password: SECRET, n: 1 };
+    noteRawRecord(first);
+    redactor.redactRecord(first, {});
+    expect(JSON.stringify(first)).not.toContain(hmacOf(SECRET));
+    expect(redactor.recordText(first)).toBe(JSON.stringify({ password: hmacOf(SECRET), n: 1 }));
+    const stale = { password: SECRET };
+    noteRawRecord(stale);
+    redactor.redactRecord(stale, {});
+    const next = { password: TOKEN };
+    noteRawRecord(next);
+    redactor.redactRecord(next, {});
+    expect(() => redactor.recordText(stale)).toThrow(/after its record/);
   });
 
   it('are drawn from a nonce of their redactor, so no input can name one', () => {
