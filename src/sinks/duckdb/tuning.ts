@@ -22,11 +22,12 @@ export interface DuckDbTuning {
   checkpointThreshold: string;
   /**
    * Bounds DuckDB's buffer pool (cached blocks, rows not checkpointed yet) between writes and for a
-   * write over few tables. DuckDB's pages (its own allocator, outside the V8 heaps and glibc's arenas)
-   * hold up to this much besides what a write needs: the CLI over a 0.25 GB array with two workers,
-   * 339-343 MiB peak RSS with 64 MB against 303-310 with 32. What a write needs grows with the tables it
-   * touches, each one's open row group held while it commits (measured on the bench corpus's events:
-   * 5 tables need 16-20 MB, 20 need 24-32, 40 need 40-48, 100 need 96-128), hence memoryPerTableMb.
+   * write over few tables. 32 MB held ~30 MiB less peak RSS (CLI, 0.25 GB array with two workers:
+   * 303-310 against 339-343 MiB), but DuckDB then offloads blocks to its spill folder, and on a full
+   * disk a write failed as "failed to offload data block" instead of "No space left on device", which
+   * the CLI recognises to say the disk is full (test/faults/disk.test.ts). What a write needs grows
+   * with the tables it touches, each one's open row group held while it commits (the bench corpus's
+   * events: 5 tables need 16-20 MB, 20 need 24-32, 40 need 40-48, 100 need 96-128), hence memoryPerTableMb.
    */
   memoryLimit: string;
   /**
@@ -55,7 +56,7 @@ export const DEFAULT_TUNING: DuckDbTuning = {
   rowGroupRows: 2048,
   threads: 1,
   checkpointThreshold: '16MB',
-  memoryLimit: '32MB',
+  memoryLimit: '64MB',
   memoryPerTableMb: 2,
   memoryLimitWithReaders: '64MB',
   reattachRows: 524_288,
