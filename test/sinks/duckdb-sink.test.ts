@@ -270,6 +270,41 @@ describe('DuckDB sink', () => {
     }
   });
 
+  it('writes over 100 locations at once, each below a row group, into tables that already hold rows', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    // Varied documents of ~1.5 KB, as the transform makes them: DuckDB holds each table's open row group while it commits.
+    const doc = (n: number) => createHash('sha256').update(`doc ${n}`).digest('hex').repeat(24);
+    const write = (from: number) =>
+      Array.from({ length: 16_000 }, (_, i) => {
+        const n = from + i;
+        const e = ev(n, { location: `loc-${n % 100}` });
+        return { ...e, json: JSON.stringify({ ...(JSON.parse(e.json) as object), location: e.location, doc: doc(n) }) };
+      });
+    const [first, second] = await withSink(path, async (s) => [await writeCounts(s, write(0)), await writeCounts(s, write(16_000))]);
+    expect(first!.indexed).toBe(16_000);
+    expect(second!.indexed).toBe(16_000);
+    expect(Object.keys(second!.byLocation)).toHaveLength(100);
+    expect(await count(path, 'events_loc_99')).toBe(320);
+  }, 120_000);
+
+  it('gives DuckDB the larger memory floor once a reader is lent, whose queries share its buffer pool', async () => {
+    const path = join(tempDir(), 'store.duckdb');
+    const sink = await openDuckDbSink(path, { memoryLimit: '32MB', memoryLimitWithReaders: '64MB' });
+    try {
+      await writeCounts(sink, [ev(1)]);
+      const reader = await sink.reader();
+      try {
+        await writeCounts(sink, [ev(2)]);
+        const rows = (await reader.runAndReadAll("SELECT current_setting('memory_limit')")).getRows();
+        expect(rows[0]![0]).toBe('61.0 MiB');
+      } finally {
+        reader.closeSync();
+      }
+    } finally {
+      await sink.close();
+    }
+  });
+
   it('names the file when the store cannot be opened', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'a-folder.duckdb'));

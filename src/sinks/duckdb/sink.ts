@@ -8,7 +8,7 @@ import type { DigestSigner } from '../digest-chain.js';
 import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type EventSink } from '../sink.js';
 import { attachStore, detachStore, type AttachedStore } from './attach.js';
 import { createTableSql, tableOf } from './schema.js';
-import { DEFAULT_TUNING, type DuckDbTuning } from './tuning.js';
+import { DEFAULT_TUNING, megabytesOf, type DuckDbTuning } from './tuning.js';
 
 export { DEFAULT_TUNING, type DuckDbTuning } from './tuning.js';
 
@@ -41,7 +41,15 @@ export async function openDuckDbSink(
   const t: DuckDbTuning = { ...DEFAULT_TUNING, ...tuning };
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const ownSpillDir = path === ':memory:' ? mkdtempSync(join(tmpdir(), 'auditline-duckdb-')) : undefined;
-  const attach = () => attachStore(path, t, { spillDir: ownSpillDir ?? `${path}.tmp`, digests: opts.digests, signer: opts.signer });
+  const floorMb = megabytesOf(t.memoryLimit);
+  const withReadersMb = megabytesOf(t.memoryLimitWithReaders);
+  /** The memory_limit of the current instance, in MB. */
+  let limitMb = floorMb;
+  const attach = async () => {
+    const attached = await attachStore(path, t, { spillDir: ownSpillDir ?? `${path}.tmp`, digests: opts.digests, signer: opts.signer });
+    limitMb = floorMb;
+    return attached;
+  };
   let store: AttachedStore | undefined = await attach();
   /** Rows appended through the current instance (tuning.reattachRows). */
   let rowsOnInstance = 0;
@@ -50,7 +58,16 @@ export async function openDuckDbSink(
    * in-memory store lives only as long as its instance.
    */
   let keepInstance = path === ':memory:';
+  let readerLent = false;
   const knownTables = new Set<string>();
+
+  /** Room for a write over `tables` tables (tuning.memoryPerTableMb); back to the floor after it. */
+  async function fitMemory({ conn }: AttachedStore, tables: number): Promise<void> {
+    const want = Math.max(readerLent ? withReadersMb : floorMb, Math.ceil(t.memoryPerTableMb * tables));
+    if (want === limitMb) return;
+    await conn.run(`SET memory_limit = '${want}MB'`);
+    limitMb = want;
+  }
 
   async function writeLocation(
     { conn, digests }: AttachedStore,
@@ -128,10 +145,12 @@ export async function openDuckDbSink(
       // After a failed reattach (the disk, or another process that took the store in between), every write tries again.
       store ??= await attach();
       const { conn, digests } = store;
+      const groups = byLocation(events);
       let appended = 0;
       try {
+        await fitMemory(store, groups.size);
         await conn.run('BEGIN TRANSACTION');
-        for (const [location, group] of byLocation(events)) appended += await writeLocation(store, location, group, outcomes);
+        for (const [location, group] of groups) appended += await writeLocation(store, location, group, outcomes);
         await conn.run('COMMIT');
       } catch (cause) {
         await conn.run('ROLLBACK').catch(() => undefined);
@@ -145,7 +164,9 @@ export async function openDuckDbSink(
     },
     async reader() {
       keepInstance = true;
+      readerLent = true;
       store ??= await attach();
+      await fitMemory(store, 0);
       const reader = await store.instance.connect();
       await reader.run('USE store');
       return reader;

@@ -21,10 +21,25 @@ export interface DuckDbTuning {
    */
   checkpointThreshold: string;
   /**
-   * Bounds DuckDB's buffer pool (cached blocks, rows not checkpointed yet). Peak RSS at 100k rows:
-   * ~355 / ~390 / ~420 MB with 64 / 128 / 192 MB; 1M rows load with 64 MB (the PRIMARY KEY needed 128).
+   * Bounds DuckDB's buffer pool (cached blocks, rows not checkpointed yet) between writes and for a
+   * write over few tables. 32 MB held ~30 MiB less peak RSS (CLI, 0.25 GB array with two workers:
+   * 303-310 against 339-343 MiB), but DuckDB then offloads blocks to its spill folder, and on a full
+   * disk a write failed as "failed to offload data block" instead of "No space left on device", which
+   * the CLI recognises to say the disk is full (test/faults/disk.test.ts). What a write needs grows
+   * with the tables it touches, each one's open row group held while it commits (the bench corpus's
+   * events: 5 tables need 16-20 MB, 20 need 24-32, 40 need 40-48, 100 need 96-128), hence memoryPerTableMb.
    */
   memoryLimit: string;
+  /**
+   * A write over N tables runs with at least N times this many MB. A fixed 64 MB failed every write
+   * over ~55 tables or more ("could not allocate block"), which stopped the run.
+   */
+  memoryPerTableMb: number;
+  /**
+   * The floor while the sink lends readers (`serve`): their queries share the instance's buffer pool,
+   * and an aggregation that does not fit spills or fails.
+   */
+  memoryLimitWithReaders: string;
   /**
    * Rows written on one DuckDB instance before the sink closes it and attaches the store afresh. DuckDB
    * keeps an in-memory description of every row group written by the instance (segments, statistics;
@@ -42,5 +57,17 @@ export const DEFAULT_TUNING: DuckDbTuning = {
   threads: 1,
   checkpointThreshold: '16MB',
   memoryLimit: '64MB',
+  memoryPerTableMb: 2,
+  memoryLimitWithReaders: '64MB',
   reattachRows: 524_288,
 };
+
+const UNIT_BYTES: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** A DuckDB memory size (`'32MB'`, `'1GiB'`) in DuckDB's megabytes (10^6 bytes), as `SET memory_limit` takes them. */
+export function megabytesOf(size: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b)\s*$/i.exec(size);
+  const unit = m && UNIT_BYTES[m[2]!.toLowerCase()];
+  if (!unit) throw new Error(`not a DuckDB memory size: "${size}"`);
+  return (Number(m[1]) * unit) / 1e6;
+}
