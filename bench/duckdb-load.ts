@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS, DUCKDB_ALLOCATOR_ENV } from '../src/cli/node-flags.js';
 import type { ActivityTrackerEvent } from '../src/model/event.js';
 import { STORED_FIELDS, toStored, type StoredEvent } from '../src/model/fields.js';
 import { COLUMNS, createTableSql, tableOf } from '../src/sinks/duckdb/schema.js';
@@ -91,7 +91,7 @@ if (args.child) {
           encoding: 'utf8',
           stdio: ['ignore', 'pipe', 'inherit'],
           maxBuffer: 1 << 20,
-          env: { ...process.env, ...CLI_NODE_ENV },
+          env: { ...process.env, ...CLI_NODE_ENV, ...DUCKDB_ALLOCATOR_ENV },
         });
         r = JSON.parse(out.trim().split('\n').pop()!) as Outcome;
       } catch {

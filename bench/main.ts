@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { writeCorpus } from './write-corpus.js';
 import { writeEventArray } from './array-corpus.js';
-import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS, DUCKDB_ALLOCATOR_ENV } from '../src/cli/node-flags.js';
 import { ARRAY_STAGES, STAGES } from './stage.js';
 import { runPeers, type PeerRun } from './peers.js';
 import type { UnitCosts } from './unit-costs.js';
@@ -84,7 +84,7 @@ async function runStage(stage: string, input: string): Promise<StageResult> {
   const { stdout } = await execFileAsync(process.execPath, [...CLI_NODE_FLAGS, stageScript, stage, input], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
-    env: { ...process.env, ...CLI_NODE_ENV },
+    env: { ...process.env, ...CLI_NODE_ENV, ...DUCKDB_ALLOCATOR_ENV },
   });
   return JSON.parse(stdout.trim().split('\n').pop()!) as StageResult;
 }
@@ -152,7 +152,7 @@ const unitScript = fileURLToPath(new URL('./unit-costs.js', import.meta.url));
 const unit = JSON.parse(
   execFileSync(process.execPath, [...CLI_NODE_FLAGS, '--max-old-space-size=2048', unitScript, corpus], {
     encoding: 'utf8',
-    env: { ...process.env, ...CLI_NODE_ENV },
+    env: { ...process.env, ...CLI_NODE_ENV, ...DUCKDB_ALLOCATOR_ENV },
   }).trim(),
 ) as UnitCosts;
 const floorUs = floor ? 1e6 / floor.linesPerSec : undefined;

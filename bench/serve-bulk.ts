@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import split2 from 'split2';
-import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS, DUCKDB_ALLOCATOR_ENV } from '../src/cli/node-flags.js';
 import { BENCH_KEY_ENV } from './bench-key.js';
 import { processCpuUs, processMaxRssMiB } from './proc-stats.js';
 import type { StageReport } from './stage-result.js';
@@ -56,7 +56,7 @@ export async function serveBulk(file: string): Promise<StageReport> {
       String(SERVER_WORKERS),
     ],
     {
-      env: { ...process.env, ...CLI_NODE_ENV, ...BENCH_KEY_ENV },
+      env: { ...process.env, ...CLI_NODE_ENV, ...DUCKDB_ALLOCATOR_ENV, ...BENCH_KEY_ENV },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

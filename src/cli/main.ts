@@ -4,7 +4,11 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AuditlineError, exitCodeOf } from '../errors.js';
 import { corruptStoreError, diskHintOf } from './store-errors.js';
+import { DUCKDB_ALLOCATOR_ENV } from './node-flags.js';
 import type { CommandModule } from 'yargs';
+
+// Before any command loads DuckDB, whose allocator reads it then.
+for (const [name, value] of Object.entries(DUCKDB_ALLOCATOR_ENV)) process.env[name] ??= value;
 
 /**
  * Every command, one file each, loaded only when it is the one run: `serve` brings an HTTP stack

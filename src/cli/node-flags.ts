@@ -21,6 +21,16 @@ export const CLI_NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-siz
  */
 export const CLI_NODE_ENV = { MALLOC_ARENA_MAX: '2' } as const;
 
+/**
+ * DuckDB's own allocator (the jemalloc linked into libduckdb) keeps freed pages resident for a second, as
+ * DuckDB configures it (`dirty_decay_ms:1000,muzzy_decay_ms:1000`). A write allocates tens of MB and frees
+ * them at COMMIT, faster than that decay: mid-run ~50 MB resident for ~3 MB in use. 300 ms and no muzzy
+ * stage: a 2 GB array 341 → 328 MiB peak RSS, CPU 0.96-0.98 of before (docs/decisions/2026-12-03-flat-memory-2.md).
+ * jemalloc reads it when libduckdb is loaded, which is after the CLI starts (commands load DuckDB only
+ * when run), so cli/main.ts sets it rather than the shebang; a value the user set is kept.
+ */
+export const DUCKDB_ALLOCATOR_ENV = { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:300,muzzy_decay_ms:0' } as const;
+
 /** `NAME=value ...` as a shell or `env -S` spells CLI_NODE_ENV. */
 export function cliEnvAssignments(): string {
   return Object.entries(CLI_NODE_ENV)

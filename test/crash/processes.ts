@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS, DUCKDB_ALLOCATOR_ENV } from '../../src/cli/node-flags.js';
 import { TEST_ENV } from '../helpers/env.js';
 import { fixtureLines, TOKEN } from '../server/helpers.js';
 
@@ -11,7 +11,7 @@ export const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 /** The CLI as its shebang runs it (same heap caps and malloc arenas), so memory figures are the CLI's. */
 export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, ...args], {
-    env: { ...process.env, ...CLI_NODE_ENV, ...TEST_ENV, ...env },
+    env: { ...process.env, ...CLI_NODE_ENV, ...DUCKDB_ALLOCATOR_ENV, ...TEST_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
