@@ -1,8 +1,7 @@
 import { formatByName } from '../formats/registry.js';
 import { hmacKeyFromBytes } from '../secrets/hmac-key.js';
-import { linesOfChunk } from '../sources/chunks.js';
-import type { InputChunk } from '../sources/file.js';
-import type { LineBatch } from '../sources/lines.js';
+// Not sources/file.ts: its readers (globs, gzip, JSON arrays) cost a worker ~90 ms of CPU to load.
+import { lineBatchOf, type InputChunk } from '../sources/chunks.js';
 import { compileLoadedConfig } from '../transforms/classify/compiled-pipeline.js';
 import { createRedactor } from '../transforms/redact/index.js';
 import { eventValidatorFromSource } from '../transforms/validate/standalone.js';
@@ -34,19 +33,11 @@ export function createWorkerHandler(init: WorkerInit, reply: (msg: WorkerReply, 
   });
   return (msg) => {
     try {
-      const { source, events, rejects, counts } = transform(linesOf(msg.input, init.maxLineBytes));
+      const { source, events, rejects, counts } = transform(lineBatchOf(msg.input, init.maxLineBytes));
       const result: WorkerResult = { source, packed: packEvents(events), rejects, counts };
       reply({ seq: msg.seq, result }, transferablesOf(result.packed));
     } catch (e) {
       reply({ seq: msg.seq, error: (e as Error).message }, []);
     }
   };
-}
-
-/**
- * sources/file.ts `lineBatchOf`, without importing that module: its readers (globs, gzip, JSON arrays
- * through stream-json) cost a worker ~90 ms of CPU to load and are never used here.
- */
-function linesOf(input: InputChunk, maxLineBytes: number | undefined): LineBatch {
-  return 'bytes' in input ? linesOfChunk(input, maxLineBytes) : input;
 }

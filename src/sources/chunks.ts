@@ -173,3 +173,11 @@ export function linesOfChunk(chunk: ByteChunk, maxLineBytes = DEFAULT_MAX_LINE_B
   if (chunk.pipeline !== undefined) batch.pipeline = chunk.pipeline;
   return batch;
 }
+
+/** What the reader hands to the transform: newline-aligned bytes, or lines already cut (JSON documents). */
+export type InputChunk = ByteChunk | LineBatch;
+
+/** The lines of an input chunk, on whichever thread runs the transform. */
+export function lineBatchOf(input: InputChunk, maxLineBytes: number | undefined): LineBatch {
+  return 'bytes' in input ? linesOfChunk(input, maxLineBytes) : input;
+}

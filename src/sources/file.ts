@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { AuditlineError } from '../errors.js';
 import { isJsonDocumentName, readJsonArrayBatches, sniffJsonDocument } from './json-array.js';
-import { ByteChunker, linesOfChunk, type ByteChunk } from './chunks.js';
+import { ByteChunker, type InputChunk } from './chunks.js';
 import { DEFAULT_BATCH_LINES, DEFAULT_MAX_LINE_BYTES, LineSplitter, type LineBatch } from './lines.js';
 
 /** One input to read: a file (plain or gzip) or stdin. */
@@ -152,13 +152,8 @@ export function readLineBatches(source: InputSource, opts: ReadOptions = {}): As
   return readSource(source, opts, new LineSplitter(source.name, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.batchLines ?? DEFAULT_BATCH_LINES));
 }
 
-/** What the reader hands to the transform: newline-aligned bytes, or lines already cut (JSON documents). */
-export type InputChunk = ByteChunk | LineBatch;
-
-/** The lines of an input chunk, on whichever thread runs the transform. */
-export function lineBatchOf(input: InputChunk, maxLineBytes: number | undefined): LineBatch {
-  return 'bytes' in input ? linesOfChunk(input, maxLineBytes) : input;
-}
+// Beside the byte chunks, so a worker thread reaches it without loading this module's readers.
+export { lineBatchOf, type InputChunk } from './chunks.js';
 
 /** Where a source broke off, reported once for everything after that point (out of band: never a line). */
 export interface SourceDamage {

@@ -39,8 +39,10 @@ export async function openDuckDbSink(
   opts: { digests?: boolean; signer?: DigestSigner | undefined } = {},
 ): Promise<DuckDbSink> {
   const t: DuckDbTuning = { ...DEFAULT_TUNING, ...tuning };
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const ownSpillDir = path === ':memory:' ? mkdtempSync(join(tmpdir(), 'auditline-duckdb-')) : undefined;
+  /** An in-memory store lives only as long as its instance. */
+  const inMemory = path === ':memory:';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  const ownSpillDir = inMemory ? mkdtempSync(join(tmpdir(), 'auditline-duckdb-')) : undefined;
   const floorMb = megabytesOf(t.memoryLimit);
   const withReadersMb = megabytesOf(t.memoryLimitWithReaders);
   /** The memory_limit of the current instance, in MB. */
@@ -53,11 +55,7 @@ export async function openDuckDbSink(
   let store: AttachedStore | undefined = await attach();
   /** Rows appended through the current instance (tuning.reattachRows). */
   let rowsOnInstance = 0;
-  /**
-   * A lent reader reads through the sink's instance, so the sink keeps that instance from then on; an
-   * in-memory store lives only as long as its instance.
-   */
-  let keepInstance = path === ':memory:';
+  /** A lent reader reads through the sink's instance, so the sink keeps that instance from then on. */
   let readerLent = false;
   const knownTables = new Set<string>();
 
@@ -141,7 +139,7 @@ export async function openDuckDbSink(
     async write(events) {
       const outcomes = new Array<EventOutcome>(events.length);
       if (events.length === 0) return outcomes;
-      if (store && !keepInstance && rowsOnInstance >= t.reattachRows) await reattach(store);
+      if (store && !inMemory && !readerLent && rowsOnInstance >= t.reattachRows) await reattach(store);
       // After a failed reattach (the disk, or another process that took the store in between), every write tries again.
       store ??= await attach();
       const { conn, digests } = store;
@@ -163,7 +161,6 @@ export async function openDuckDbSink(
       return outcomes;
     },
     async reader() {
-      keepInstance = true;
       readerLent = true;
       store ??= await attach();
       await fitMemory(store, 0);

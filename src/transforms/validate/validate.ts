@@ -16,8 +16,7 @@ const AJV_OPTIONS = { allErrors: true, strict: false } as const;
  * that yields undefined for a valid event and a short error text otherwise.
  */
 export function createEventValidator(schemaPath = EVENT_SCHEMA_PATH): ValidateEvent {
-  const ajv = new Ajv(AJV_OPTIONS);
-  const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object);
+  const validate = new Ajv(AJV_OPTIONS).compile(readSchema(schemaPath));
   return (event) => (validate(event) ? undefined : describeErrors(validate.errors ?? []));
 }
 
@@ -28,5 +27,9 @@ export function createEventValidator(schemaPath = EVENT_SCHEMA_PATH): ValidateEv
  */
 export function eventValidatorSource(schemaPath = EVENT_SCHEMA_PATH): string {
   const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
-  return standalone.default(ajv, ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object));
+  return standalone.default(ajv, ajv.compile(readSchema(schemaPath)));
+}
+
+function readSchema(schemaPath: string): object {
+  return JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
 }
