@@ -24,6 +24,7 @@ import type { StageReport } from './stage-result.js';
  */
 const NO_REDACTION: Redactor = {
   redactRecord: () => 0,
+  redactParsedRecord: () => 0,
   recordText: (r) => JSON.stringify(r),
   redactText: (t) => t,
   fingerprint: (v) => BENCH_KEY.fingerprint(v),

@@ -5,7 +5,7 @@ import type { HmacKey } from '../src/secrets/hmac-key.js';
 import { buildRequestEvent } from '../src/transforms/build/event.js';
 import { idsOfLine, type LineIds } from '../src/transforms/build/ids.js';
 import { classifyRequest, type Classified } from '../src/transforms/classify/classify.js';
-import { createRedactor, noteRawRecord } from '../src/transforms/redact/index.js';
+import { createRedactor, type Redactor } from '../src/transforms/redact/index.js';
 import { expandInputs, readLineBatches } from '../src/sources/file.js';
 import { DEFAULT_BATCH_LINES } from '../src/sources/lines.js';
 import { toStored } from '../src/model/fields.js';
@@ -99,9 +99,9 @@ export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAM
   const validate = createEventValidator();
   const counts = {};
 
-  const p = prepare(texts, pipelines, (r) => recording.redactRecord(r, counts));
+  const p = prepare(texts, pipelines, recording, counts);
   const n = p.texts.length;
-  // Every secret found, fingerprinted at once (records not just parsed by the chain are not deferred).
+  // Every secret found, fingerprinted at once (`redactRecord` never defers).
   const eager = createRedactor({ key: recordingKey(hmacInputs), extraFields });
   for (const t of p.texts) eager.redactRecord(JSON.parse(t), {});
   // Fresh (unredacted) copies for the steps that change their input in place; made untimed.
@@ -117,8 +117,7 @@ export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAM
       setup: freshRecords,
       run: (rs) =>
         rs.forEach((r) => {
-          noteRawRecord(r as object);
-          sink += redactor.redactRecord(r, counts);
+          sink += redactor.redactParsedRecord(r as object, counts);
         }),
     },
     classify: { run: () => p.records.forEach((r) => (sink += classifyRequest(r, pipelines, false).kind.length)) },
@@ -167,17 +166,17 @@ export async function measureUnitCosts(corpus: string, sampleLines = DEFAULT_SAM
  * The lines every step can take: JSON objects that classify (the corpus's malformed and unknown
  * lines are dropped here, so each step sees the same lines).
  */
-function prepare(all: string[], pipelines: CompiledPipeline[], redact: (r: Record<string, unknown>) => void): Prepared {
+function prepare(all: string[], pipelines: CompiledPipeline[], redactor: Redactor, counts: Record<string, number>): Prepared {
   const p: Prepared = { texts: [], records: [], classified: [], ids: [], events: [] };
   for (const text of all) {
     const parsed = parseLine(text, undefined);
     if (parsed.kind !== 'record') continue;
-    redact(parsed.record);
+    redactor.redactParsedRecord(parsed.record, counts);
     const c = classifyRequest(parsed.record, pipelines, false);
     if (c.kind !== 'classified') continue;
     const ids = idsOfLine(text);
     const event = buildRequestEvent(c, ids, BUILD_CONTEXT);
-    redact(event as unknown as Record<string, unknown>);
+    redactor.redactRecord(event, counts);
     p.texts.push(text);
     p.records.push(parsed.record);
     p.classified.push(c);

@@ -1,5 +1,4 @@
 import type { RejectCode } from '../model/records.js';
-import { noteRawRecord } from '../transforms/redact/index.js';
 import { isTextFormat, type InputFormat, type TextInputFormat } from './format.js';
 import { TEXT_FORMATS } from './registry.js';
 
@@ -17,13 +16,13 @@ export function parseLine(text: string, forced: InputFormat | undefined): Parsed
   if (forced && isTextFormat(forced)) {
     const record = forced.parseText(text);
     return record
-      ? { kind: 'record', record: noted(record), format: forced }
+      ? { kind: 'record', record, format: forced }
       : { kind: 'reject', code: 'unsupported_format', reason: `the line is not in the ${forced.name} format` };
   }
   if (firstNonSpace(text) !== '{' && !forced) {
     for (const format of TEXT_FORMATS) {
       const record = format.parseText(text);
-      if (record) return { kind: 'record', record: noted(record), format };
+      if (record) return { kind: 'record', record, format };
     }
   }
   let parsed: unknown;
@@ -39,13 +38,7 @@ export function parseLine(text: string, forced: InputFormat | undefined): Parsed
       reason: `a JSON ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed} is not a record`,
     };
   }
-  return { kind: 'record', record: noted(parsed as Record<string, unknown>) };
-}
-
-/** The redactor may defer this record's fingerprints (transforms/redact/deferred.ts). */
-function noted(record: Record<string, unknown>): Record<string, unknown> {
-  noteRawRecord(record);
-  return record;
+  return { kind: 'record', record: parsed as Record<string, unknown> };
 }
 
 function firstNonSpace(text: string): string {

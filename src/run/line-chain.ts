@@ -87,7 +87,7 @@ export function createTransformer(deps: TransformDeps): TransformBatch {
       const record = unwrapped.ok ? unwrapped.record : parsed.record;
       // Redact before anything else (classification, error paths) sees the record.
       const deepBefore = counts.redactions[TOO_DEEP_LABEL] ?? 0;
-      const redactedInRecord = redactor.redactRecord(record, counts.redactions);
+      const redactedInRecord = redactor.redactParsedRecord(record, counts.redactions);
       if ((counts.redactions[TOO_DEEP_LABEL] ?? 0) > deepBefore) {
         // The walk cut a subtree off below MAX_DEPTH (JSON.parse takes 100,000 levels, JSON.stringify
         // and any recursive step after it would not): the record is refused whole rather than built from a stub.

@@ -1,4 +1,3 @@
-import { noteRawRecord } from '../../transforms/redact/index.js';
 import type { Unwrapped } from '../format.js';
 
 /**
@@ -98,7 +97,5 @@ export function unwrapActivityTrackerRecord(record: Record<string, unknown>): Un
   delete event.auditline;
   const hasMeta = logdna.ts !== undefined || logdna.app !== undefined || logdna.host !== undefined;
   if (hasMeta || carried) event.auditline = { logdna: hasMeta ? logdna : carried };
-  // The record the chain redacts next, as parseLine's would have been.
-  noteRawRecord(event);
   return { ok: true, record: event };
 }

@@ -11,14 +11,12 @@ import { createDeferredFingerprints } from './deferred.js';
 import { redactString } from './detectors.js';
 import { createFieldRules } from './field-rules.js';
 import type { RedactContext } from './marks.js';
-import { takeRawRecord } from './raw-record.js';
 import type { RedactionCounts, Redactor } from './types.js';
 import { createWalker } from './walk.js';
 
 export type { RedactionCounts, Redactor } from './types.js';
 export { FINGERPRINT_PREFIX, MARK_PREFIX, isFingerprint, isRedacted } from './marks.js';
 export { MAX_DEPTH, TOO_DEEP_LABEL } from './walk.js';
-export { noteRawRecord } from './raw-record.js';
 
 export interface RedactorOptions {
   /** The installation key (secrets/hmac-key.ts). */
@@ -64,19 +62,20 @@ export function createRedactor(opts: RedactorOptions): Redactor {
         throw new AuditlineError('AL_INTERNAL', 'redactRecord was given a string; use redactText');
       }
       if (typeof value !== 'object' || value === null) return 0;
-      if (takeRawRecord(value) && defer) {
-        deferred.begin();
-        recordCtx.counts = counts;
-        recordCtx.redacted = 0;
-        walker.walk(value, recordCtx);
-        return recordCtx.redacted;
-      }
       // A built event walked whole: what it copied from the record is resolved before it is looked at.
       if (deferred.pending()) deferred.resolveDeep(value);
       ctx.counts = counts;
       ctx.redacted = 0;
       walker.walk(value, ctx);
       return ctx.redacted;
+    },
+    redactParsedRecord(record: object, counts: RedactionCounts): number {
+      if (!defer) return this.redactRecord(record, counts);
+      deferred.begin();
+      recordCtx.counts = counts;
+      recordCtx.redacted = 0;
+      walker.walk(record, recordCtx);
+      return recordCtx.redacted;
     },
     redactBuiltEvent(event: object, counts: RedactionCounts): number {
       ctx.counts = counts;

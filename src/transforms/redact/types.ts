@@ -12,12 +12,15 @@ export interface Redactor {
   /**
    * Replace every secret inside a parsed JSON value (any depth) by its keyed fingerprint.
    * May mutate and return the same object. Adds to `counts`; returns how many values it redacted.
-   * For the record `parseLine` or a format's `unwrap` just gave (raw-record.ts), the fingerprints
-   * may be stand-ins (deferred.ts), which this redactor resolves wherever the record reaches an
-   * output: the built event given to it next, reasons given to `redactText`, and the record's
-   * text from `recordText`. Nothing else may read the record's redacted values as output.
    */
   redactRecord(value: unknown, counts: RedactionCounts): number;
+  /**
+   * `redactRecord` for the record the line chain just parsed or took out of its envelope: its
+   * fingerprints may be stand-ins (deferred.ts), which this redactor resolves wherever the record
+   * reaches an output: the built event given to it next, reasons given to `redactText`, and the
+   * record's text from `recordText`. Nothing else may read the record's redacted values as output.
+   */
+  redactParsedRecord(record: object, counts: RedactionCounts): number;
   /**
    * The JSON text of the record last given to `redactRecord`, for a dead letter: its deferred
    * fingerprints resolved first. Called before the next record is redacted.

@@ -9,7 +9,7 @@ import { prepareTransform } from '../../../src/run/setup.js';
 import type { HmacKey } from '../../../src/secrets/hmac-key.js';
 import type { CompiledPipeline } from '../../../src/transforms/classify/compile-pipeline.js';
 import { createDeferredFingerprints } from '../../../src/transforms/redact/deferred.js';
-import { createRedactor, isFingerprint, noteRawRecord } from '../../../src/transforms/redact/index.js';
+import { createRedactor, isFingerprint } from '../../../src/transforms/redact/index.js';
 import { createEventValidator } from '../../../src/transforms/validate/validate.js';
 import { hmacOf, testKey } from './test-key.js';
 
@@ -272,16 +272,13 @@ describe('stand-ins of deferred fingerprints', () => {
   it("give a dead letter's record text its fingerprints, and refuse once the next record is redacted", () => {
     const redactor = createRedactor({ key: testKey });
     const first = { password: SECRET, n: 1 };
-    noteRawRecord(first);
-    redactor.redactRecord(first, {});
+    redactor.redactParsedRecord(first, {});
     expect(JSON.stringify(first)).not.toContain(hmacOf(SECRET));
     expect(redactor.recordText(first)).toBe(JSON.stringify({ password: hmacOf(SECRET), n: 1 }));
     const stale = { password: SECRET };
-    noteRawRecord(stale);
-    redactor.redactRecord(stale, {});
+    redactor.redactParsedRecord(stale, {});
     const next = { password: TOKEN };
-    noteRawRecord(next);
-    redactor.redactRecord(next, {});
+    redactor.redactParsedRecord(next, {});
     expect(() => redactor.recordText(stale)).toThrow(/after its record/);
   });
 
