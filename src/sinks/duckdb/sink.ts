@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { StoredEvent } from '../../model/records.js';
-import { compileFromTable, type StoredField } from '../../model/fields.js';
 import type { DigestSigner } from '../digest-chain.js';
 import { byLocation, COMMITTED, DUPLICATE, SinkError, type EventOutcome, type EventSink } from '../sink.js';
+import { appendEvents } from './append.js';
 import { attachStore, detachStore, type AttachedStore } from './attach.js';
 import { createTableSql, tableOf } from './schema.js';
 import { DEFAULT_TUNING, megabytesOf, type DuckDbTuning } from './tuning.js';
@@ -107,12 +107,11 @@ export async function openDuckDbSink(
       }
     }
     if (batch.size === 0) return 0;
-    const appender = await conn.createAppender(table);
-    try {
-      for (const { event } of batch.values()) appendRow(appender, event);
-    } finally {
-      appender.closeSync(); // flushes: the rows join this transaction
-    }
+    await appendEvents(
+      conn,
+      table,
+      [...batch.values()].map((item) => item.event),
+    );
     await digests.record(
       location,
       [...batch.values()].map((item) => item.event),
@@ -178,31 +177,4 @@ export async function openDuckDbSink(
 
 function micros(ms: number): bigint {
   return BigInt(Math.round(ms * 1000));
-}
-
-/** The appender call of each field kind, as code over the event `e` (model/fields.ts compileFromTable). */
-const APPEND_BY_KIND: Record<StoredField['kind'], (key: string) => string> = {
-  text: (k) => `a.appendVarchar(e.${k});`,
-  optionalText: (k) => `if (e.${k} === null) a.appendNull(); else a.appendVarchar(e.${k});`,
-  // The plain-timestamp call into the TIMESTAMPTZ column: both are microseconds since the epoch, stored
-  // as given whatever the session's TimeZone. appendTimestampTZ builds a DuckDB value per call (two N-API
-  // calls and a cast): 3.0 against 0.54 µs per row, ~10% of the store's CPU per event.
-  epochMillis: (k) => `a.appendTimestamp(timestamp(e.${k}));`,
-  integer: (k) => `a.appendInteger(e.${k});`,
-  boolean: (k) => `a.appendBoolean(e.${k});`,
-};
-
-type AppendRow = (a: DuckDBAppender, e: StoredEvent, timestamp: (ms: number) => DuckDBTimestampValue) => void;
-
-/** One row per event, in column order; test/e2e/ingest.test.ts checks every column against the event JSON. */
-const appendCompiled = compileFromTable<AppendRow>(
-  ['a', 'e', 'timestamp'],
-  (f) => APPEND_BY_KIND[f.kind](f.key),
-  (parts) => `${parts.join('\n')}\na.endRow();`,
-);
-
-const timestampOf = (ms: number) => new DuckDBTimestampValue(micros(ms));
-
-function appendRow(a: DuckDBAppender, event: StoredEvent): void {
-  appendCompiled(a, event, timestampOf);
 }
