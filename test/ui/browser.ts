@@ -1,10 +1,16 @@
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM } from './fixture.js';
 
-/** Where the tests leave a picture of each view (committed, described in docs/ui/README.md). */
-export const SCREENSHOTS = join(import.meta.dirname, '../../docs/ui/screenshots');
+/**
+ * Where the tests leave a picture of each view: the committed ones (docs/ui/README.md) only with
+ * `npm run screenshots:update`, so that a test run leaves the tree as it found it.
+ */
+export const SCREENSHOTS = process.env['AUDITLINE_UPDATE_SCREENSHOTS']
+  ? join(import.meta.dirname, '../../docs/ui/screenshots')
+  : join(tmpdir(), 'auditline-ui-screenshots');
 
 export function launch(): Promise<Browser> {
   return chromium.launch({

@@ -26,7 +26,7 @@ import {
 /**
  * The analysts' page in Debian's chromium (headless), on `serve` with the fixtures: what it shows
  * is checked against the same searches run through the CLI. Screenshots of each view go to
- * docs/ui/screenshots.
+ * docs/ui/screenshots with `npm run screenshots:update` (browser.ts SCREENSHOTS).
  */
 const SKIP = !HAVE_CHROMIUM ? 'no /usr/bin/chromium (.ci/run installs it)' : !PAGE_BUILT ? 'dist/ui not built (npm run build)' : '';
 
