@@ -160,7 +160,8 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
     const id = seq++;
     slot.waiting.set(id, q);
     if (q.alone) slot.alone = true;
-    // Copied, not transferred: the engine keeps the bytes to retry the batch if this thread dies.
+    // Not transferred: the engine keeps the bytes to retry the batch if this thread dies. A byte
+    // chunk's bytes are shared memory (sources/chunks.ts) and cross without a copy; lines are cloned.
     slot.worker.postMessage({ seq: id, input: q.input });
   };
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredEvent } from '../model/records.js';
 import { AppendFile } from './append-file.js';
-import { idKey, readIdKeys } from './event-ids.js';
+import { IdSet, readIds } from './event-ids.js';
 import { COMMITTED, DUPLICATE, SinkError, safeLocation, type EventOutcome, type EventSink } from './sink.js';
 
 /** Open files kept at once; the least recently used is closed (and so synced) beyond this. */
@@ -22,7 +22,7 @@ interface DayFile {
   path: string;
   /** Undefined while closed by the LRU */
   file: AppendFile | undefined;
-  ids: Set<string>;
+  ids: IdSet;
 }
 
 /** The events of one write bound for one file. */
@@ -67,8 +67,8 @@ export function openNdjsonSink(dir: string): EventSink {
       files.set(path, entry);
       return entry;
     }
-    const ids = new Set<string>();
-    if (existsSync(path)) readIdKeys(path, ids);
+    const ids = new IdSet();
+    if (existsSync(path)) readIds(path, ids);
     const target: DayFile = { path, file: undefined, ids };
     open(target);
     return target;
@@ -116,12 +116,10 @@ export function openNdjsonSink(dir: string): EventSink {
       if (!byDay) groups.set(e.location, (byDay = new Map()));
       let group = byDay.get(dayStart);
       if (!group) byDay.set(dayStart, (group = { target: fileFor(e.location, dayStart), docs: [] }));
-      const key = idKey(e.id);
-      if (group.target.ids.has(key)) {
+      if (!group.target.ids.add(e.id)) {
         outcomes[i] = DUPLICATE;
         continue;
       }
-      group.target.ids.add(key);
       group.docs.push(e.json);
       outcomes[i] = COMMITTED;
     }

@@ -3,7 +3,8 @@ import { DEFAULT_MAX_LINE_BYTES, LineSplitter, oversizedHead, type LineBatch, ty
 /**
  * Newline-aligned bytes of one source, as they cross to a worker thread: the reading
  * thread only looks for newline bytes (no decoding, no string per line), the worker
- * decodes and splits. `bytes` owns its memory; a worker gets a copy, so the engine can retry the batch.
+ * decodes and splits. `bytes` owns its memory, shared with the worker it is sent to and never
+ * written after the cut, so the engine can retry the batch from it.
  */
 export interface ByteChunk {
   kind: 'bytes';
@@ -128,7 +129,9 @@ export class ByteChunker {
 
   private emit(parts: Buffer[], last: boolean): ByteChunk {
     // One buffer of its own: the reads it spans are joined, and no pooled read-stream memory stays referenced.
-    const bytes = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+    // Shared memory crosses to a worker without a copy; nothing writes it after this, so the engine
+    // can still retry the batch from the same bytes.
+    const bytes = new Uint8Array(new SharedArrayBuffer(parts.reduce((n, b) => n + b.length, 0)));
     let at = 0;
     for (const p of parts) {
       bytes.set(p, at);
