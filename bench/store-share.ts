@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBDataChunk, DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
@@ -19,7 +19,10 @@ import { BENCH_KEY } from './bench-key.js';
  * calls per value (the binding into DuckDB's appender), the conversions ours makes for them
  * (timestamps), the appender's flush, and COMMIT (DuckDB's compression and write). With COLUMNAR=1
  * the step-by-step pass appends DuckDBDataChunks of 2,048 rows instead of row by row (tried, not
- * taken: docs/decisions/2026-12-03-memory-and-store-share.md).
+ * taken: docs/decisions/2026-12-03-memory-and-store-share.md). With SPOOL=csv the rows are encoded by us
+ * into a CSV file per location (explicit columns and types) in the spill folder and loaded with one
+ * INSERT … SELECT FROM read_csv, and the stored rows are compared with the appender's, every column
+ * (tried, not taken: docs/decisions/2026-12-03-staged-writes.md).
  */
 const [corpus, limitArg] = process.argv.slice(2) as [string, string | undefined];
 const limit = Number(limitArg ?? 200_000);
@@ -45,7 +48,17 @@ try {
   // The whole write path, as the engine calls it.
   const sink = await openDuckDbSink(join(dir, 'sink.duckdb'));
   let before = cpu();
-  for (const w of writes) await sink.write(w);
+  // STAGE_PART=n: each write staged in parts of n events (openWrite), as the engine hands its batches.
+  const part = Number(process.env.STAGE_PART ?? 0);
+  for (const w of writes) {
+    if (part === 0) {
+      await sink.write(w);
+      continue;
+    }
+    const write = sink.openWrite!();
+    for (let i = 0; i < w.length; i += part) await write.stage(w.slice(i, i + part));
+    await write.commit();
+  }
   const sinkUs = cpu() - before;
   // Closing checkpoints the store: what DuckDB still does for the writes then is part of their cost.
   before = cpu();
@@ -56,6 +69,8 @@ try {
   const steps: Record<string, number> = { group: 0, countLookup: 0, timestamps: 0, appendCalls: 0, flush: 0, commit: 0 };
   const chunked: Record<string, number> = { columns: 0, appendChunks: 0, flush: 0, commit: 0 };
   const columnar = process.env.COLUMNAR === '1';
+  // EVENT_COMPRESSION=uncompressed|fsst|dictionary|auto: the event column's compression in the step-by-step pass.
+  const eventCompression = process.env.EVENT_COMPRESSION ?? 'zstd';
   const typesOf = new Map<string, DuckDBType[]>();
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(DEFAULT_TUNING.threads),
@@ -83,7 +98,7 @@ try {
     steps.group! += cpu() - before;
     await conn.run('BEGIN TRANSACTION');
     for (const g of groups) {
-      await conn.run(createTableSql(g.table));
+      await conn.run(createTableSql(g.table).replace('JSON NOT NULL USING COMPRESSION zstd', `JSON NOT NULL USING COMPRESSION ${eventCompression}`));
       before = cpu();
       const range = `FROM "${g.table}" WHERE event_time BETWEEN make_timestamptz(${BigInt(g.lo * 1000)}) AND make_timestamptz(${BigInt(g.hi * 1000)})`;
       await conn.runAndReadAll(`SELECT count(*) ${range}`);
@@ -138,6 +153,67 @@ try {
     await conn.run('COMMIT');
     (columnar ? chunked : steps).commit! += cpu() - before;
   }
+  const spool: Record<string, number> = { encode: 0, load: 0, commit: 0 };
+  let differing: number | undefined;
+  if (process.env.SPOOL === 'csv') {
+    await conn.run(`ATTACH '${join(dir, 'spool.duckdb')}' AS spool (STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${DEFAULT_TUNING.rowGroupRows})`);
+    await conn.run('USE spool');
+    if (process.env.SPOOL_MEMORY) await conn.run(`SET memory_limit = '${process.env.SPOOL_MEMORY}'`);
+    const columns = `{${STORED_FIELDS.map((f) => `'${f.column}': '${f.kind === 'epochMillis' ? 'BIGINT' : f.kind === 'integer' ? 'INTEGER' : f.kind === 'boolean' ? 'BOOLEAN' : 'VARCHAR'}'`).join(', ')}}`;
+    const select = STORED_FIELDS.map((f) => (f.kind === 'epochMillis' ? `make_timestamptz(${f.column})` : f.column)).join(', ');
+    const quote = (v: string) => `"${v.includes('"') ? v.replace(/"/g, '""') : v}"`;
+    let file = 0;
+    for (const w of writes) {
+      await conn.run('BEGIN TRANSACTION');
+      for (const [location, group] of byLocation(w)) {
+        const table = tableOf(location);
+        await conn.run(createTableSql(table));
+        const seen = new Set<string>();
+        before = cpu();
+        const rows: string[] = [];
+        for (const { event } of group) {
+          if (seen.has(event.id)) continue;
+          seen.add(event.id);
+          const e = event as unknown as Record<string, unknown>;
+          let row = '';
+          for (const [key, kind] of kinds) {
+            const v = e[key];
+            if (row.length > 0 || key !== kinds[0]![0]) row += ',';
+            if (kind === 'epochMillis') row += String(Math.round((v as number) * 1000));
+            else if (kind === 'integer' || kind === 'boolean') row += String(v);
+            else if (v !== null) row += quote(v as string);
+          }
+          rows.push(row);
+        }
+        const path = join(dir, `spool-${file++}.csv`);
+        writeFileSync(path, rows.join('\n') + '\n');
+        spool.encode! += cpu() - before;
+        before = cpu();
+        await conn.run(
+          `INSERT INTO "${table}" SELECT ${select} FROM read_csv('${path}', columns = ${columns}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, auto_detect = false, parallel = false)`,
+        );
+        spool.load! += cpu() - before;
+        rmSync(path);
+      }
+      before = cpu();
+      await conn.run('COMMIT');
+      spool.commit! += cpu() - before;
+    }
+    // Every column of every row the same as the appender's (JSON compared as text, byte for byte).
+    await conn.run("SET memory_limit = '1GB'");
+    differing = 0;
+    for (const [location] of byLocation(events)) {
+      const t = tableOf(location);
+      const [[n]] = (
+        await conn.runAndReadAll(
+          `SELECT (SELECT count(*) FROM (SELECT *, event::VARCHAR AS ev FROM store."${t}" EXCEPT ALL SELECT *, event::VARCHAR FROM spool."${t}")) + (SELECT count(*) FROM (SELECT *, event::VARCHAR FROM spool."${t}" EXCEPT ALL SELECT *, event::VARCHAR FROM store."${t}")) + abs((SELECT count(*) FROM store."${t}") - (SELECT count(*) FROM spool."${t}"))`,
+        )
+      ).getRows() as [[bigint]];
+      differing += Number(n);
+    }
+  }
+  await conn.run('CHECKPOINT store');
+  const stepsFileBytes = statSync(join(dir, 'steps.duckdb')).size;
   conn.closeSync();
   instance.closeSync();
   const perLine = (us: number) => Number((us / events.length).toFixed(2));
@@ -149,7 +225,12 @@ try {
       sinkUsPerEvent: perLine(sinkUs),
       sinkCloseUsPerEvent: perLine(closeUs),
       stepsUsPerEvent: stepsPerLine,
+      eventCompression,
+      stepsFileMB: Number((stepsFileBytes / 1e6).toFixed(1)),
       stepsSum: perLine(Object.values(steps).reduce((a, b) => a + b, 0)),
+      ...(differing !== undefined
+        ? { spoolUsPerEvent: Object.fromEntries(Object.entries(spool).map(([k, v]) => [k, perLine(v)])), spoolRowsDiffering: differing }
+        : {}),
       ...(columnar ? { columnarUsPerEvent: Object.fromEntries(Object.entries(chunked).map(([k, v]) => [k, perLine(v)])) } : {}),
     }),
   );

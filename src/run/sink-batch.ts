@@ -27,10 +27,12 @@ export interface Segment<O> {
 
 /**
  * Events of many owners gathered into one write. Each `add` is one segment, even with no events:
- * an owner whose lines were all dead-lettered or filtered is still acknowledged by the write.
+ * an owner whose lines were all dead-lettered or filtered is still acknowledged by the write. The
+ * events may be whole or only what the caller keeps of them (`E`): when the sink stages each batch as
+ * it arrives, the engine keeps a few fields of each event to account for its outcome.
  */
-export class SinkBatch<O = string> {
-  private events: StoredEvent[] = [];
+export class SinkBatch<O = string, E extends Pick<StoredEvent, 'location'> = StoredEvent> {
+  private events: E[] = [];
   private segments: Segment<O>[] = [];
   private bySource = new Map<O, number>();
   private byLocation = new Map<string, number>();
@@ -49,7 +51,7 @@ export class SinkBatch<O = string> {
     return this.segments.length === 0;
   }
 
-  add(owner: O, events: readonly StoredEvent[]): void {
+  add(owner: O, events: readonly E[]): void {
     const { rowsPerLocation } = this.policy;
     this.segments.push({ owner, start: this.events.length, count: events.length });
     for (const e of events) {
@@ -68,7 +70,7 @@ export class SinkBatch<O = string> {
   }
 
   /** The events, their segments and how many came from each owner; the batch starts empty again. */
-  take(): { events: StoredEvent[]; segments: Segment<O>[]; bySource: Map<O, number> } {
+  take(): { events: E[]; segments: Segment<O>[]; bySource: Map<O, number> } {
     const out = { events: this.events, segments: this.segments, bySource: this.bySource };
     this.events = [];
     this.segments = [];

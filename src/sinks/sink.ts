@@ -14,8 +14,8 @@ export type EventOutcome =
       readonly retriable: boolean;
     };
 
-export const COMMITTED: EventOutcome = Object.freeze({ status: 'committed' });
-export const DUPLICATE: EventOutcome = Object.freeze({ status: 'duplicate' });
+export const COMMITTED: { readonly status: 'committed' } = Object.freeze({ status: 'committed' });
+export const DUPLICATE: { readonly status: 'duplicate' } = Object.freeze({ status: 'duplicate' });
 
 export function rejected(code: string, reason: string, retriable: boolean): EventOutcome {
   return { status: 'rejected', code, reason, retriable };
@@ -31,7 +31,30 @@ export function rejected(code: string, reason: string, retriable: boolean): Even
 export interface EventSink {
   readonly name: string;
   write(events: readonly StoredEvent[]): Promise<EventOutcome[]>;
+  /**
+   * Optional: a write that takes its events as they arrive (`StagedWrite`), so that the caller need
+   * not hold them until the write is cut. One write is open at a time: the next is opened only
+   * once the last one has committed or aborted.
+   */
+  openWrite?(): StagedWrite;
   close(): Promise<void>;
+}
+
+/** What a staged event became: a staged write never refuses an event on its own (a failure fails the whole write). */
+export type StagedOutcome = typeof COMMITTED | typeof DUPLICATE;
+
+/**
+ * One write whose events arrive in parts. Nothing staged is visible or durable before `commit`
+ * resolves; `commit` answers one outcome per staged event, in staging order. A failure of any part
+ * fails the whole write: `stage` or `commit` throws a `SinkError`, nothing of the write is kept, and
+ * the write is over (the caller no longer holds the events, so a staged write is never sent again).
+ * Calls are made one after another, never concurrently.
+ */
+export interface StagedWrite {
+  stage(events: readonly StoredEvent[]): Promise<void>;
+  commit(): Promise<StagedOutcome[]>;
+  /** Drops what was staged; safe after a failure. */
+  abort(): Promise<void>;
 }
 
 /** A write that failed as a whole; `retriable` says whether the same write may succeed later. */

@@ -9,10 +9,18 @@ import { compileFromTable, type StoredField } from '../../model/fields.js';
 export async function appendEvents(conn: DuckDBConnection, table: string, events: readonly StoredEvent[]): Promise<void> {
   const appender = await conn.createAppender(table);
   try {
-    for (const event of events) appendCompiled(appender, event, timestampOf);
+    appendRows(appender, events);
   } finally {
     appender.closeSync(); // flushes: the rows join this transaction
   }
+}
+
+/**
+ * Appends events as rows to an open appender. DuckDB's appender holds its rows until it is flushed
+ * or closed (up to 204,800 rows), copied into its own memory; a flush moves them into the transaction.
+ */
+export function appendRows(appender: DuckDBAppender, events: Iterable<StoredEvent>): void {
+  for (const event of events) appendCompiled(appender, event, timestampOf);
 }
 
 /** The appender call of each field kind, as code over the event `e` (model/fields.ts compileFromTable). */

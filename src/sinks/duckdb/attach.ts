@@ -5,7 +5,7 @@ import { keepsDigests, openDigestLog, type DigestLog } from './digests.js';
 import { storeLockedError } from './store-lock.js';
 import type { DuckDbTuning } from './tuning.js';
 
-const NO_DIGESTS: DigestLog = { record: async () => undefined, rolledBack: () => undefined };
+const NO_DIGESTS: DigestLog = { sealed: false, record: async () => undefined, rolledBack: () => undefined };
 
 /** A DuckDB instance with the store attached as its default database, and the store's digest chain. */
 export interface AttachedStore {

@@ -59,10 +59,23 @@ async function tablesWithPrefix(conn: DuckDBConnection, prefix: string): Promise
   return r.getRows().map(([t]) => String(t));
 }
 
+/** A committed event as its digest lists it. */
+export interface DigestEntry {
+  id: string;
+  hash: string;
+}
+
 /** What the sink calls: record a location's committed events inside the open transaction; forget cached heads after a rollback. */
 export interface DigestLog {
-  record(location: string, events: Iterable<StoredEvent>): Promise<void>;
+  /** Whether the store keeps digests: when not, the sink need not hash its events. */
+  readonly sealed: boolean;
+  /** One digest over a write's committed events of `location` (`entryOf` each, in the order they were appended). */
+  record(location: string, entries: DigestEntry[]): Promise<void>;
   rolledBack(): void;
+}
+
+export function entryOf(event: StoredEvent): DigestEntry {
+  return { id: event.id, hash: rowHash(event) };
 }
 
 /**
@@ -76,15 +89,14 @@ export async function openDigestLog(conn: DuckDBConnection, signer?: DigestSigne
   await sealUnsealed(conn, signer);
 
   return {
-    async record(location, events) {
+    sealed: true,
+    async record(location, entries) {
       let head = heads.get(location);
       if (!heads.has(location)) {
         await conn.run(createDigestTableSql(digestTableOf(location)));
         head = await headOf(conn, location);
       }
-      const pairs: { id: string; hash: string }[] = [];
-      for (const e of events) pairs.push({ id: e.id, hash: rowHash(e) });
-      const d = nextDigest(head, location, 'write', pairs, new Date().toISOString(), signer);
+      const d = nextDigest(head, location, 'write', entries, new Date().toISOString(), signer);
       await insertDigest(conn, d);
       heads.set(location, { seq: d.seq, digest: d.digest });
     },
