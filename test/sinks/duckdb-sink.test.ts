@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { AuditlineError } from '../../src/errors.js';
-import type { StoredEvent } from '../../src/model/records.js';
 import { openStoreReader } from '../../src/sinks/duckdb/read.js';
 import { COLUMNS } from '../../src/sinks/duckdb/schema.js';
 import { openDuckDbSink } from '../../src/sinks/duckdb/sink.js';
@@ -13,38 +12,10 @@ import type { EventSink } from '../../src/sinks/sink.js';
 import { tempDir } from '../helpers/env.js';
 import { writeCounts } from '../helpers/outcomes.js';
 import { queryStore, tablesOf } from '../helpers/store.js';
+import { storedEvent } from '../helpers/stored-event.js';
 
 /** Real DuckDB files in a temporary folder; no mocks. */
-const T0 = Date.parse('2025-11-21T00:00:00.000Z');
-
-/** An event as the transform makes it: the id is a hash of the line, so equal `n` means the same line. */
-function ev(n: number, over: Partial<StoredEvent> = {}): StoredEvent {
-  const h = createHash('sha256').update(`line ${n}`).digest('hex');
-  const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-  const e: StoredEvent = {
-    id,
-    location: 'us-south',
-    service: 'kms',
-    time: T0 + n * 1000,
-    action: 'kms.secrets.read',
-    outcome: 'success',
-    severity: 'normal',
-    initiatorId: 'IBMid-1',
-    initiatorName: 'alice@example.com',
-    sourceAddress: n % 2 ? '203.0.113.7' : null,
-    targetId: `crn:v1:bluemix:public:kms:us-south:a/1:2:key:${n}`,
-    targetTypeURI: 'kms/secrets',
-    correlationId: n % 3 ? `corr-${n}` : null,
-    reasonCode: 200,
-    dataEvent: false,
-    source: 'a.log',
-    line: n,
-    json: '',
-    ...over,
-  };
-  e.json = JSON.stringify({ id: e.id, '@timestamp': new Date(e.time).toISOString(), action: e.action, location: e.location, n });
-  return e;
-}
+const ev = storedEvent;
 
 async function count(path: string, table: string): Promise<number> {
   const [row] = await queryStore(path, `SELECT count(*) AS n FROM ${table}`);

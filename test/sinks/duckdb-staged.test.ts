@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/model/records.js';
@@ -7,35 +6,10 @@ import { verifyStore } from '../../src/sinks/duckdb/verify.js';
 import type { StagedWrite } from '../../src/sinks/sink.js';
 import { tempDir } from '../helpers/env.js';
 import { queryStore } from '../helpers/store.js';
+import { storedEvent } from '../helpers/stored-event.js';
 
 /** Writes staged in parts (openWrite) on real DuckDB files: the same outcomes, rows and digests as whole writes. */
-const T0 = Date.parse('2025-11-21T00:00:00.000Z');
-
-function ev(n: number, location = 'us-south'): StoredEvent {
-  const h = createHash('sha256').update(`line ${n}`).digest('hex');
-  const e: StoredEvent = {
-    id: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`,
-    location,
-    service: 'kms',
-    time: T0 + n * 1000,
-    action: 'kms.secrets.read',
-    outcome: 'success',
-    severity: 'normal',
-    initiatorId: 'IBMid-1',
-    initiatorName: 'alice@example.com',
-    sourceAddress: n % 2 ? '203.0.113.7' : null,
-    targetId: `crn:v1:bluemix:public:kms:${location}:a/1:2:key:${n}`,
-    targetTypeURI: 'kms/secrets',
-    correlationId: n % 3 ? `corr-${n}` : null,
-    reasonCode: 200,
-    dataEvent: false,
-    source: 'a.log',
-    line: n,
-    json: '',
-  };
-  e.json = JSON.stringify({ id: e.id, '@timestamp': new Date(e.time).toISOString(), location, n });
-  return e;
-}
+const ev = (n: number, location = 'us-south') => storedEvent(n, { location });
 
 const range = (from: number, to: number, location?: string) => Array.from({ length: to - from }, (_, i) => ev(from + i, location));
 
