@@ -1,19 +1,6 @@
-import { DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import type { StoredEvent } from '../../model/records.js';
 import { compileFromTable, type StoredField } from '../../model/fields.js';
-
-/**
- * Appends events as rows of `table` (created, in column order: schema.ts) within the connection's open
- * transaction; the rows are part of it once this resolves.
- */
-export async function appendEvents(conn: DuckDBConnection, table: string, events: readonly StoredEvent[]): Promise<void> {
-  const appender = await conn.createAppender(table);
-  try {
-    appendRows(appender, events);
-  } finally {
-    appender.closeSync(); // flushes: the rows join this transaction
-  }
-}
 
 /**
  * Appends events as rows to an open appender. DuckDB's appender holds its rows until it is flushed
