@@ -62,19 +62,16 @@ export function defaultWorkerScript(): URL {
 }
 
 /**
- * A worker holds two batches at most; its old generation lives at ~18-20 MB (pipelines, schemas,
- * caches). V8 lets it grow by at least 16 MB before a full collection, but never past halfway from
- * what lives to this cap: 40 MB holds each worker at ~32 MB instead of ~40-48 (CLI, 0.25 GB array
- * with two workers: 323-327 against 339-343 MiB peak RSS; 0.5 GB of lines 391-393 against 402-404).
- * One-megabyte lines of 16,000 fields or 8,000 objects still transform with it.
+ * A worker's heap limits where the process has no V8 heap flags of its own (the library embedded, the
+ * tests): a worker holds two batches at most and its old generation lives at ~18-20 MB (pipelines,
+ * schemas, caches); 40 MB of old and 16 MB of young generation bound it at ~60 MB.
+ *
+ * Under the CLI they do not apply: V8's `--max-old-space-size` (cli/node-flags.ts) overrides an
+ * isolate's own limit, so a worker gets the main thread's 256 MB of old generation (heap_size_limit
+ * 280 MB in the worker with the CLI's flags, 64 MB without; test/cli/node-flags.test.ts). A worker
+ * collects long before either cap: its peak is set by how fast garbage is made, not by the cap.
  */
-const WORKER_HEAP_MB = 40;
-/**
- * The young generation is most of a worker's memory: V8's default let two workers peak at 358-364 MB
- * on 300k lines (transform-2-workers stage), 16 MB gave 295-308 MB for 0-3% more CPU; 8 MB gave 254 MB
- * but 10% more CPU (more scavenges). The old-generation cap made no difference at 64 or 128.
- */
-const WORKER_YOUNG_MB = 16;
+export const WORKER_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 40, maxYoungGenerationSizeMb: 16 } as const;
 
 /**
  * Batches a thread holds at once: one running, one waiting, so it never idles between messages.
@@ -112,7 +109,7 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
   const start = (): Slot => {
     const worker = new Worker(script, {
       workerData: init,
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
+      resourceLimits: WORKER_RESOURCE_LIMITS,
     });
     const slot: Slot = { worker, waiting: new Map(), alone: false };
     const died = (e: unknown) => {
