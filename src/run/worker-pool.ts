@@ -61,17 +61,16 @@ export function defaultWorkerScript(): URL {
   throw new AuditlineError('AL_INTERNAL', 'transform worker script not found: run `npm run build` first');
 }
 
-/**
- * A worker's heap limits where the process has no V8 heap flags of its own (the library embedded, the
- * tests): a worker holds two batches at most and its old generation lives at ~18-20 MB (pipelines,
- * schemas, caches); 40 MB of old and 16 MB of young generation bound it at ~60 MB.
- *
- * Under the CLI they do not apply: V8's `--max-old-space-size` (cli/node-flags.ts) overrides an
- * isolate's own limit, so a worker gets the main thread's 256 MB of old generation (heap_size_limit
- * 280 MB in the worker with the CLI's flags, 64 MB without; test/cli/node-flags.test.ts). A worker
- * collects long before either cap: its peak is set by how fast garbage is made, not by the cap.
+/*
+ * Workers get no heap limits of their own (`resourceLimits`): under the CLI they could not have them
+ * anyway, since V8's `--max-old-space-size` and `--max-semi-space-size` (cli/node-flags.ts) override an
+ * isolate's limits, so a worker has the main thread's 256 MB old and 8 MB semi-space
+ * (test/cli/node-flags.test.ts). Forced to 40 MB old and 16 MB young generation (the flags cleared with
+ * `v8.setFlagsFromString` before a worker starts), the CLI took ~35% more CPU for no less peak RSS:
+ * 200k lines with two workers, NDJSON 18.2 and 18.6 s against 12.7-13.9, DuckDB 23.5 and 18.7 against
+ * 16.2-19.7 s, the 2 GB array 158 s and 320 MiB against 123-133 s and 314-319 MiB
+ * (docs/decisions/2026-12-04-worker-count.md).
  */
-export const WORKER_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 40, maxYoungGenerationSizeMb: 16 } as const;
 
 /**
  * Batches a thread holds at once: one running, one waiting, so it never idles between messages.
@@ -109,7 +108,6 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
   const start = (): Slot => {
     const worker = new Worker(script, {
       workerData: init,
-      resourceLimits: WORKER_RESOURCE_LIMITS,
     });
     const slot: Slot = { worker, waiting: new Map(), alone: false };
     const died = (e: unknown) => {

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLI_NODE_FLAGS, cliEnvAssignments } from '../../src/cli/node-flags.js';
-import { WORKER_RESOURCE_LIMITS } from '../../src/run/worker-pool.js';
 
 describe('the CLI V8 flags', () => {
   it('are the ones the shebang passes, so the benchmark measures what users run', () => {
@@ -15,25 +14,20 @@ describe('the CLI V8 flags', () => {
   });
 });
 
-/** Heap limits in MB, of the main thread and of a worker started with the pool's resource limits, in a node with `flags`. */
+/** Heap limits in MB of the main thread and of a worker started as run/worker-pool.ts starts them, in a node with `flags`. */
 function heapLimits(flags: readonly string[]): { main: number; worker: number } {
   const script = `
     const { Worker } = require('node:worker_threads');
     const v8 = require('node:v8');
-    const mb = () => v8.getHeapStatistics().heap_size_limit / 1048576;
-    const w = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit / 1048576)",
-      { eval: true, resourceLimits: ${JSON.stringify(WORKER_RESOURCE_LIMITS)} });
-    w.on('message', (worker) => { console.log(JSON.stringify({ main: mb(), worker })); w.terminate(); });`;
+    const w = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit / 1048576)", { eval: true });
+    w.on('message', (worker) => { console.log(JSON.stringify({ main: v8.getHeapStatistics().heap_size_limit / 1048576, worker })); w.terminate(); });`;
   return JSON.parse(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' })) as { main: number; worker: number };
 }
 
-describe("a worker's heap limits (run/worker-pool.ts WORKER_RESOURCE_LIMITS)", () => {
-  it('apply where the process sets no heap flags', () => {
-    const { worker } = heapLimits([]);
-    expect(worker).toBeLessThan(WORKER_RESOURCE_LIMITS.maxOldGenerationSizeMb + 2 * WORKER_RESOURCE_LIMITS.maxYoungGenerationSizeMb);
-  });
-  it("give way to the CLI's --max-old-space-size: a worker then has the main thread's old generation", () => {
+describe("a transform worker's heap", () => {
+  it("has the main thread's limits under the CLI's flags (what run/worker-pool.ts relies on)", () => {
     const { main, worker } = heapLimits(CLI_NODE_FLAGS);
     expect(worker).toBe(main);
+    expect(main).toBeLessThan(512);
   });
 });
