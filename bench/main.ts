@@ -219,6 +219,9 @@ const ratios = {
   duckdbCpuToRsyslog: ratio(cpuOf('e2e-duckdb-2-workers'), cpuOf('peer rsyslog')),
   ndjsonCpuToSyslogNg: ratio(cpuOf('e2e-ndjson-2-workers'), cpuOf('peer syslog-ng')),
   duckdbCpuToSyslogNg: ratio(cpuOf('e2e-duckdb-2-workers'), cpuOf('peer syslog-ng')),
+  // The same with `--workers 1` (not the default): what the job costs when lines/s matter less.
+  ndjsonOneWorkerCpuToRsyslog: ratio(cpuOf('e2e-ndjson-1-worker'), cpuOf('peer rsyslog')),
+  duckdbOneWorkerCpuToRsyslog: ratio(cpuOf('e2e-duckdb-1-worker'), cpuOf('peer rsyslog')),
   e2eToTransformCpuCeiling: storeCpu === undefined ? undefined : Number((transformCpu! / (transformCpu! + storeCpu)).toFixed(3)),
 };
 console.log('\nratios:', JSON.stringify(ratios, null, 1));

@@ -112,6 +112,10 @@ export const STAGES: Record<string, Stage> = {
   'e2e-duckdb-1-thread': (file) => e2e(file, { workers: 0 }),
   'e2e-duckdb-2-workers': (file) => e2e(file, { workers: 2 }),
   'e2e-ndjson-2-workers': (file) => e2e(file, { workers: 2, ndjson: true }),
+  // One worker beside the main thread: less CPU and memory a line, fewer lines/s into NDJSON
+  // (docs/decisions/2026-12-04-worker-count.md).
+  'e2e-duckdb-1-worker': (file) => e2e(file, { workers: 1 }),
+  'e2e-ndjson-1-worker': (file) => e2e(file, { workers: 1, ndjson: true }),
   // Run only with `--array-gb N`: `file` is then a generated JSON array, streamed by stream-json.
   // The reader alone (elements as line batches, nothing transformed): its peak RSS is the streaming's own.
   'array-read': async (file) => {
