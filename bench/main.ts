@@ -36,6 +36,11 @@ const args = await yargs(hideBin(process.argv))
   .option('lines', { type: 'number', default: 1_000_000 })
   .option('only', { type: 'string', describe: 'comma-separated stage names' })
   .option('out', { type: 'string', describe: 'JSON report (default: bench/results.json, or bench/results-only.json with --only)' })
+  .option('rounds', {
+    type: 'number',
+    default: 1,
+    describe: "run every stage and peer this many times, taking turns; figures are medians, and the ratios to the peers medians of each round's own",
+  })
   .option('array-gb', {
     type: 'number',
     default: 0,
@@ -68,8 +73,6 @@ const PEER_NAMES = new Set(['peers', 'rsyslog', 'syslog-ng', 'jq']);
 const names = (args.only ? args.only.split(',').filter((n) => !PEER_NAMES.has(n)) : [...Object.keys(STAGES), TWO_PROCESSES]).filter(
   (n) => !ARRAY_STAGES.has(n) || args['array-gb'] > 0,
 );
-const rows: Row[] = [];
-
 /** What stage.ts prints (see stage-result.ts). */
 interface StageResult {
   lines: number;
@@ -89,59 +92,71 @@ async function runStage(stage: string, input: string): Promise<StageResult> {
   return JSON.parse(stdout.trim().split('\n').pop()!) as StageResult;
 }
 
-for (const stage of names) {
-  const input = ARRAY_STAGES.has(stage) ? arrayCorpus : corpus;
-  let r: StageResult;
-  if (stage === TWO_PROCESSES) {
-    const both = await Promise.all([runStage('transform-1-thread', input), runStage('transform-1-thread', input)]);
-    // Combined: all lines over the slower one's time; both processes' memory.
-    r = {
-      lines: both[0]!.lines + both[1]!.lines,
-      ms: Math.max(both[0]!.ms, both[1]!.ms),
-      cpuUs: both[0]!.cpuUs + both[1]!.cpuUs,
-      maxRssMiB: both[0]!.maxRssMiB + both[1]!.maxRssMiB,
-      readsCorpus: true,
-    };
-  } else {
-    r = await runStage(stage, input);
-  }
-  const inputBytes = statSync(input).size * (stage === TWO_PROCESSES ? 2 : 1);
-  rows.push({
-    stage,
-    lines: r.lines,
-    ms: r.ms,
-    linesPerSec: r.lines / (r.ms / 1000),
-    mibPerSec: r.readsCorpus ? inputBytes / (1 << 20) / (r.ms / 1000) : NaN,
-    maxRssMiB: r.maxRssMiB,
-    cpuUsPerLine: r.cpuUs / r.lines,
-    ...(r.figures ? { figures: r.figures } : {}),
-  });
-  process.stderr.write(`  ${stage}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s\n`);
-}
-
-// The peers (peers.ts): rsyslog, syslog-ng and jq reshaping the same corpus. Run by default; with
-// --only, when named there (`rsyslog`, `syslog-ng`, `jq`, or `peers` for all three).
 const onlyNames = args.only?.split(',');
+/**
+ * Each round runs every stage, then the peers, so that a round's figures were taken close together: this
+ * VM's speed drifts by up to ~30% over minutes (docs/decisions/2026-12-04-worker-count.md), which moves a
+ * ratio between figures taken minutes apart by as much.
+ */
+const roundRows: Row[][] = [];
 const peerRuns: PeerRun[] = [];
-for (const p of await runPeers(corpus, onlyNames ? (name) => onlyNames.includes(name) || onlyNames.includes('peers') : undefined)) {
-  if ('skipped' in p) {
-    process.stderr.write(`  peer ${p.name}: skipped, ${p.skipped}\n`);
-    console.log(`peer ${p.name} skipped: ${p.skipped}`);
-    continue;
+for (let round = 0; round < args.rounds; round++) {
+  if (args.rounds > 1) process.stderr.write(`round ${round + 1} of ${args.rounds}\n`);
+  const rows: Row[] = [];
+  for (const stage of names) {
+    const input = ARRAY_STAGES.has(stage) ? arrayCorpus : corpus;
+    let r: StageResult;
+    if (stage === TWO_PROCESSES) {
+      const both = await Promise.all([runStage('transform-1-thread', input), runStage('transform-1-thread', input)]);
+      // Combined: all lines over the slower one's time; both processes' memory.
+      r = {
+        lines: both[0]!.lines + both[1]!.lines,
+        ms: Math.max(both[0]!.ms, both[1]!.ms),
+        cpuUs: both[0]!.cpuUs + both[1]!.cpuUs,
+        maxRssMiB: both[0]!.maxRssMiB + both[1]!.maxRssMiB,
+        readsCorpus: true,
+      };
+    } else {
+      r = await runStage(stage, input);
+    }
+    const inputBytes = statSync(input).size * (stage === TWO_PROCESSES ? 2 : 1);
+    rows.push({
+      stage,
+      lines: r.lines,
+      ms: r.ms,
+      linesPerSec: r.lines / (r.ms / 1000),
+      mibPerSec: r.readsCorpus ? inputBytes / (1 << 20) / (r.ms / 1000) : NaN,
+      maxRssMiB: r.maxRssMiB,
+      cpuUsPerLine: r.cpuUs / r.lines,
+      ...(r.figures ? { figures: r.figures } : {}),
+    });
+    process.stderr.write(`  ${stage}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s\n`);
   }
-  peerRuns.push(p);
-  rows.push({
-    stage: `peer ${p.name}`,
-    lines: args.lines,
-    ms: p.ms,
-    linesPerSec: args.lines / (p.ms / 1000),
-    mibPerSec: bytes / (1 << 20) / (p.ms / 1000),
-    maxRssMiB: p.maxRssMiB,
-    cpuUsPerLine: p.cpuUs / args.lines,
-    figures: { written: p.written, expected: p.expected },
-  });
-  process.stderr.write(`  peer ${p.name}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s, ${p.written} of ${p.expected} lines written\n`);
+
+  // The peers (peers.ts): rsyslog, syslog-ng and jq reshaping the same corpus. Run by default; with
+  // --only, when named there (`rsyslog`, `syslog-ng`, `jq`, or `peers` for all three).
+  for (const p of await runPeers(corpus, onlyNames ? (name) => onlyNames.includes(name) || onlyNames.includes('peers') : undefined)) {
+    if ('skipped' in p) {
+      process.stderr.write(`  peer ${p.name}: skipped, ${p.skipped}\n`);
+      console.log(`peer ${p.name} skipped: ${p.skipped}`);
+      continue;
+    }
+    peerRuns.push(p);
+    rows.push({
+      stage: `peer ${p.name}`,
+      lines: args.lines,
+      ms: p.ms,
+      linesPerSec: args.lines / (p.ms / 1000),
+      mibPerSec: bytes / (1 << 20) / (p.ms / 1000),
+      maxRssMiB: p.maxRssMiB,
+      cpuUsPerLine: p.cpuUs / args.lines,
+      figures: { written: p.written, expected: p.expected },
+    });
+    process.stderr.write(`  peer ${p.name}: ${Math.round(rows.at(-1)!.linesPerSec)} lines/s, ${p.written} of ${p.expected} lines written\n`);
+  }
+  roundRows.push(rows);
 }
+const rows = medianRows(roundRows);
 
 const floor = rows.find((r) => r.stage === 'floor');
 for (const r of rows) if (floor) r.ratioToFloor = r.linesPerSec / floor.linesPerSec;
@@ -215,34 +230,77 @@ const ratios = {
   // Both cores busy and transform and store fully overlapped, e2e over transform-2-workers is at most
   // the transform's share of the CPU each line costs.
   // CPU per line of the whole job over rsyslog's reshape (the issue's targets: at most 1.4 into NDJSON, 1.8 into DuckDB).
-  ndjsonCpuToRsyslog: ratio(cpuOf('e2e-ndjson-2-workers'), cpuOf('peer rsyslog')),
-  duckdbCpuToRsyslog: ratio(cpuOf('e2e-duckdb-2-workers'), cpuOf('peer rsyslog')),
-  ndjsonCpuToSyslogNg: ratio(cpuOf('e2e-ndjson-2-workers'), cpuOf('peer syslog-ng')),
-  duckdbCpuToSyslogNg: ratio(cpuOf('e2e-duckdb-2-workers'), cpuOf('peer syslog-ng')),
+  ndjsonCpuToRsyslog: cpuRatio('e2e-ndjson-2-workers', 'peer rsyslog'),
+  duckdbCpuToRsyslog: cpuRatio('e2e-duckdb-2-workers', 'peer rsyslog'),
+  ndjsonCpuToSyslogNg: cpuRatio('e2e-ndjson-2-workers', 'peer syslog-ng'),
+  duckdbCpuToSyslogNg: cpuRatio('e2e-duckdb-2-workers', 'peer syslog-ng'),
   // The same with `--workers 1` (not the default): what the job costs when lines/s matter less.
-  ndjsonOneWorkerCpuToRsyslog: ratio(cpuOf('e2e-ndjson-1-worker'), cpuOf('peer rsyslog')),
-  duckdbOneWorkerCpuToRsyslog: ratio(cpuOf('e2e-duckdb-1-worker'), cpuOf('peer rsyslog')),
+  ndjsonOneWorkerCpuToRsyslog: cpuRatio('e2e-ndjson-1-worker', 'peer rsyslog'),
+  duckdbOneWorkerCpuToRsyslog: cpuRatio('e2e-duckdb-1-worker', 'peer rsyslog'),
+  // Each round's own CPU ratios of the targets, in round order.
+  ...(args.rounds > 1
+    ? {
+        ndjsonCpuToRsyslogByRound: roundRows.map((r) => ratio(cpuIn(r, 'e2e-ndjson-2-workers'), cpuIn(r, 'peer rsyslog'))),
+        duckdbCpuToRsyslogByRound: roundRows.map((r) => ratio(cpuIn(r, 'e2e-duckdb-2-workers'), cpuIn(r, 'peer rsyslog'))),
+      }
+    : {}),
   e2eToTransformCpuCeiling: storeCpu === undefined ? undefined : Number((transformCpu! / (transformCpu! + storeCpu)).toFixed(3)),
 };
 console.log('\nratios:', JSON.stringify(ratios, null, 1));
 // CPU per line of the whole job against each peer's reshape (user + system, every process and thread):
 // how many times the peer's CPU each auditline line costs, and whether the peer wrote every JSON line.
 if (peerRuns.length > 0) {
-  const ndjson = cpuOf('e2e-ndjson-2-workers');
-  const duckdb = cpuOf('e2e-duckdb-2-workers');
   console.log(`\n${pad('peer', 12)}${pad('CPU us/line', 13)}${pad('lines written', 22)}${pad('NDJSON CPU ×', 14)}DuckDB CPU ×`);
-  for (const p of peerRuns) {
+  // A peer is listed once, with the fewest lines it wrote in any round.
+  const fewest = new Map<string, PeerRun>();
+  for (const p of peerRuns) if ((fewest.get(p.name)?.written ?? Infinity) > p.written) fewest.set(p.name, p);
+  for (const p of fewest.values()) {
     const us = cpuOf(`peer ${p.name}`)!;
     const lost = p.written < p.expected ? ` (${p.expected - p.written} lost)` : '';
     console.log(
-      `${pad(p.name, 12)}${pad(num(us, 1), 13)}${pad(`${p.written}/${p.expected}${lost}`, 22)}${pad(num(ndjson ? ndjson / us : NaN, 2), 14)}${num(duckdb ? duckdb / us : NaN, 2)}`,
+      `${pad(p.name, 12)}${pad(num(us, 1), 13)}${pad(`${p.written}/${p.expected}${lost}`, 22)}${pad(num(cpuRatio('e2e-ndjson-2-workers', `peer ${p.name}`) ?? NaN, 2), 14)}${num(cpuRatio('e2e-duckdb-2-workers', `peer ${p.name}`) ?? NaN, 2)}`,
     );
   }
 }
 const out = args.out ?? (args.only ? 'bench/results-only.json' : 'bench/results.json');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), corpus, lines: args.lines, bytes, rows, unitCosts: unit, ratios }, null, 1)}\n`);
+writeFileSync(
+  out,
+  `${JSON.stringify({ when: new Date().toISOString(), corpus, lines: args.lines, bytes, rounds: args.rounds, rows, roundRows, unitCosts: unit, ratios }, null, 1)}\n`,
+);
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
   return a && b ? Number((a / b).toFixed(3)) : undefined;
+}
+
+function cpuIn(rows: readonly Row[], stage: string): number | undefined {
+  return rows.find((r) => r.stage === stage)?.cpuUsPerLine;
+}
+
+/** CPU per line of `a` over `b`: the median of each round's own ratio (one round: that round's). */
+function cpuRatio(a: string, b: string): number | undefined {
+  const each = roundRows.map((r) => ratio(cpuIn(r, a), cpuIn(r, b))).filter((x): x is number => x !== undefined);
+  return each.length === 0 ? undefined : Number(median(each).toFixed(3));
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Per stage, the median of each figure over the rounds (lines and figures of the first round). */
+function medianRows(rounds: readonly Row[][]): Row[] {
+  return rounds[0]!.map((first) => {
+    const all = rounds.map((r) => r.find((x) => x.stage === first.stage)!);
+    const linesPerSec = median(all.map((r) => r.linesPerSec));
+    return {
+      ...first,
+      ms: (first.lines / linesPerSec) * 1000,
+      linesPerSec,
+      mibPerSec: median(all.map((r) => r.mibPerSec)),
+      maxRssMiB: median(all.map((r) => r.maxRssMiB)),
+      cpuUsPerLine: median(all.map((r) => r.cpuUsPerLine)),
+    };
+  });
 }
