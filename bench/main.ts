@@ -207,7 +207,7 @@ if (floorUs)
     `  mandatory beyond the floor (lineId + the fingerprints computed + stringifyEvent - stringifyRecord): ${num(unit.mandatoryBeyondFloorUsPerLine, 2)}; floor ${num(floorUs, 2)}`,
   );
 const get = (s: string) => rows.find((r) => r.stage === s)?.linesPerSec;
-const cpuOf = (s: string) => rows.find((r) => r.stage === s)?.cpuUsPerLine;
+const cpuOf = (s: string) => cpuIn(rows, s);
 // The store's own CPU per line: what the e2e stage spends beyond the same transform with the same workers.
 const transformCpu = cpuOf('transform-2-workers');
 const e2eCpu = cpuOf('e2e-duckdb-2-workers');
@@ -240,8 +240,8 @@ const ratios = {
   // Each round's own CPU ratios of the targets, in round order.
   ...(args.rounds > 1
     ? {
-        ndjsonCpuToRsyslogByRound: roundRows.map((r) => ratio(cpuIn(r, 'e2e-ndjson-2-workers'), cpuIn(r, 'peer rsyslog'))),
-        duckdbCpuToRsyslogByRound: roundRows.map((r) => ratio(cpuIn(r, 'e2e-duckdb-2-workers'), cpuIn(r, 'peer rsyslog'))),
+        ndjsonCpuToRsyslogByRound: cpuRatiosByRound('e2e-ndjson-2-workers', 'peer rsyslog'),
+        duckdbCpuToRsyslogByRound: cpuRatiosByRound('e2e-duckdb-2-workers', 'peer rsyslog'),
       }
     : {}),
   e2eToTransformCpuCeiling: storeCpu === undefined ? undefined : Number((transformCpu! / (transformCpu! + storeCpu)).toFixed(3)),
@@ -277,9 +277,14 @@ function cpuIn(rows: readonly Row[], stage: string): number | undefined {
   return rows.find((r) => r.stage === stage)?.cpuUsPerLine;
 }
 
+/** CPU per line of `a` over `b` in each round, in round order. */
+function cpuRatiosByRound(a: string, b: string): (number | undefined)[] {
+  return roundRows.map((r) => ratio(cpuIn(r, a), cpuIn(r, b)));
+}
+
 /** CPU per line of `a` over `b`: the median of each round's own ratio (one round: that round's). */
 function cpuRatio(a: string, b: string): number | undefined {
-  const each = roundRows.map((r) => ratio(cpuIn(r, a), cpuIn(r, b))).filter((x): x is number => x !== undefined);
+  const each = cpuRatiosByRound(a, b).filter((x): x is number => x !== undefined);
   return each.length === 0 ? undefined : Number(median(each).toFixed(3));
 }
 

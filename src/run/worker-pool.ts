@@ -61,17 +61,6 @@ export function defaultWorkerScript(): URL {
   throw new AuditlineError('AL_INTERNAL', 'transform worker script not found: run `npm run build` first');
 }
 
-/*
- * Workers get no heap limits of their own (`resourceLimits`): under the CLI they could not have them
- * anyway, since V8's `--max-old-space-size` and `--max-semi-space-size` (cli/node-flags.ts) override an
- * isolate's limits, so a worker has the main thread's 256 MB old and 8 MB semi-space
- * (test/cli/node-flags.test.ts). Forced to 40 MB old and 16 MB young generation (the flags cleared with
- * `v8.setFlagsFromString` before a worker starts), the CLI took ~35% more CPU for no less peak RSS:
- * 200k lines with two workers, NDJSON 18.2 and 18.6 s against 12.7-13.9, DuckDB 23.5 and 18.7 against
- * 16.2-19.7 s, the 2 GB array 158 s and 320 MiB against 123-133 s and 314-319 MiB
- * (docs/decisions/2026-12-04-worker-count.md).
- */
-
 /**
  * Batches a thread holds at once: one running, one waiting, so it never idles between messages.
  * The rest wait on the main thread as the bytes they are, not as copies in a thread's queue.
@@ -106,9 +95,10 @@ export function startWorkerPool(count: number, init: WorkerInit, script: URL = d
   let closing = false;
 
   const start = (): Slot => {
-    const worker = new Worker(script, {
-      workerData: init,
-    });
+    // No `resourceLimits`: the CLI's V8 heap flags (cli/node-flags.ts) override a worker's own, so a worker has
+    // the main thread's limits (test/cli/node-flags.test.ts). Forced to 40 MB old and 16 MB young generation,
+    // the CLI took ~35% more CPU for no less peak RSS (docs/decisions/2026-12-04-worker-count.md).
+    const worker = new Worker(script, { workerData: init });
     const slot: Slot = { worker, waiting: new Map(), alone: false };
     const died = (e: unknown) => {
       const index = slots.indexOf(slot);
