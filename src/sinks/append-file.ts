@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const NEWLINE = 0x0a;
@@ -37,6 +37,19 @@ export class AppendFile {
     this.mend();
     for (let at = start; at < end;) at += writeSync(this.fd, bytes, at, end - at);
     this.dirty = true;
+  }
+
+  /** Bytes in the file now, appended ones included. */
+  size(): number {
+    return fstatSync(this.fd).size;
+  }
+
+  /** Cuts the file back to `size` bytes (an aborted write's appends), durably. */
+  truncate(size: number): void {
+    ftruncateSync(this.fd, size);
+    fsyncSync(this.fd);
+    this.dirty = false;
+    this.torn = endsInsideLine(this.path);
   }
 
   sync(): void {

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredEvent } from '../model/records.js';
 import { AppendFile } from './append-file.js';
 import { IdSet, readIds } from './event-ids.js';
-import { COMMITTED, DUPLICATE, SinkError, safeLocation, type EventOutcome, type EventSink } from './sink.js';
+import { COMMITTED, DUPLICATE, SinkError, safeLocation, type EventSink, type StagedOutcome, type StagedWrite } from './sink.js';
 
 /** Open files kept at once; the least recently used is closed (and so synced) beyond this. */
 const MAX_OPEN_FILES = 64;
@@ -22,10 +22,11 @@ interface DayFile {
   path: string;
   /** Undefined while closed by the LRU */
   file: AppendFile | undefined;
+  /** Reloaded from the file when a write is aborted */
   ids: IdSet;
 }
 
-/** The events of one write bound for one file. */
+/** The documents of one part of a write bound for one file. */
 interface Group {
   target: DayFile;
   docs: string[];
@@ -34,8 +35,13 @@ interface Group {
 /**
  * `DIR/<location>/<YYYY-MM-DD>.ndjson`: one event per line, by event date (UTC).
  * Idempotent like the store: the ids already in a file are loaded the first time the
- * run touches it, and events already present are reported as duplicates. A write
- * appends to each file it touches once and fsyncs each of them before it resolves.
+ * run touches it, and events already present are reported as duplicates. A write is staged:
+ * each part is appended to its files as it arrives, so nobody holds the write's documents
+ * until it is cut, and the commit fsyncs every file the write touched before it answers.
+ * An aborted write cuts each file back to its length before the write and reloads its ids.
+ * The appended lines can be read from the file before the commit, as a whole write's could
+ * before its fsync; a crash before the commit leaves them there unacknowledged, and the next
+ * run reports those events as duplicates (they are in the file).
  * The directory is made when the sink opens, so a run that indexes nothing (every line
  * dead-lettered) still leaves the output where it was asked for, as the store does.
  */
@@ -101,12 +107,19 @@ export function openNdjsonSink(dir: string): EventSink {
       buffer[used++] = NEWLINE;
     }
     file.appendBytes(buffer, 0, used);
-    file.sync();
   };
 
-  const write = (events: readonly StoredEvent[]): EventOutcome[] => {
-    const outcomes = new Array<EventOutcome>(events.length);
-    // By location, then by the day's first millisecond; the file is looked up once per write.
+  /**
+   * One write: its outcomes in staging order, and the path of each file it touched with that file's
+   * length before the write (by path: a file the LRU closed mid-write comes back as another DayFile).
+   */
+  interface Write {
+    outcomes: StagedOutcome[];
+    lengths: Map<string, number>;
+  }
+
+  const stage = (w: Write, events: readonly StoredEvent[]): void => {
+    // By location, then by the day's first millisecond; the file is looked up once per part.
     const groups = new Map<string, Map<number, Group>>();
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -115,25 +128,78 @@ export function openNdjsonSink(dir: string): EventSink {
       let byDay = groups.get(e.location);
       if (!byDay) groups.set(e.location, (byDay = new Map()));
       let group = byDay.get(dayStart);
-      if (!group) byDay.set(dayStart, (group = { target: fileFor(e.location, dayStart), docs: [] }));
+      if (!group) {
+        const target = fileFor(e.location, dayStart);
+        // Before any id of the part joins the file's set: an abort reloads the set of every file listed.
+        if (!w.lengths.has(target.path)) w.lengths.set(target.path, target.file!.size());
+        byDay.set(dayStart, (group = { target, docs: [] }));
+      }
       if (!group.target.ids.add(e.id)) {
-        outcomes[i] = DUPLICATE;
+        w.outcomes.push(DUPLICATE);
         continue;
       }
       group.docs.push(e.json);
-      outcomes[i] = COMMITTED;
+      w.outcomes.push(COMMITTED);
     }
     for (const byDay of groups.values()) for (const group of byDay.values()) if (group.docs.length > 0) append(group);
-    return outcomes;
+  };
+
+  /** A file the LRU closed mid-write was synced as it closed. */
+  const commit = (w: Write): StagedOutcome[] => {
+    for (const path of w.lengths.keys()) files.get(path)?.file!.sync();
+    return w.outcomes;
+  };
+
+  const abort = (w: Write): void => {
+    for (const [path, length] of w.lengths) {
+      const target = files.get(path);
+      if (!target) {
+        truncateSync(path, length); // closed: its ids are read again when it is next opened
+        continue;
+      }
+      target.file!.truncate(length);
+      target.ids = new IdSet();
+      readIds(path, target.ids);
+    }
+    w.lengths.clear();
+  };
+
+  const failed = (cause: unknown) => new SinkError(`NDJSON write failed: ${(cause as Error).message}`, { retriable: false, context: { file: dir }, cause });
+
+  const openWrite = (): StagedWrite => {
+    const w: Write = { outcomes: [], lengths: new Map() };
+    return {
+      async stage(events) {
+        try {
+          stage(w, events);
+        } catch (cause) {
+          throw failed(cause);
+        }
+      },
+      async commit() {
+        try {
+          return commit(w);
+        } catch (cause) {
+          throw failed(cause);
+        }
+      },
+      async abort() {
+        abort(w);
+      },
+    };
   };
 
   return {
     name: `ndjson:${dir}`,
+    openWrite,
     async write(events) {
+      const w = openWrite();
       try {
-        return write(events);
-      } catch (cause) {
-        throw new SinkError(`NDJSON write failed: ${(cause as Error).message}`, { retriable: false, context: { file: dir }, cause });
+        await w.stage(events);
+        return await w.commit();
+      } catch (e) {
+        await w.abort().catch(() => undefined);
+        throw e;
       }
     },
     async close() {

@@ -44,8 +44,9 @@ export interface EventSink {
 export type StagedOutcome = typeof COMMITTED | typeof DUPLICATE;
 
 /**
- * One write whose events arrive in parts. Nothing staged is visible or durable before `commit`
- * resolves; `commit` answers one outcome per staged event, in staging order. A failure of any part
+ * One write whose events arrive in parts. Nothing staged is durable before `commit` resolves (the
+ * store's rows are not even visible; the NDJSON files' lines are, as a whole write's were before its
+ * fsync); `commit` answers one outcome per staged event, in staging order. A failure of any part
  * fails the whole write: `stage` or `commit` throws a `SinkError`, nothing of the write is kept, and
  * the write is over (the caller no longer holds the events, so a staged write is never sent again).
  * Calls are made one after another, never concurrently.

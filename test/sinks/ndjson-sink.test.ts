@@ -96,4 +96,90 @@ describe('NDJSON sink', () => {
     await sink.close();
     expect(readFileSync(file, 'utf8')).toBe(`${kept.json}\n${torn.json.slice(0, 60)}\n${torn.json}\n${next.json}\n`);
   });
+
+  describe('staged writes', () => {
+    const time = Date.UTC(2025, 0, 1);
+    const day = '2025-01-01';
+
+    it('appends each part as it arrives, answers in staging order at commit, and finds duplicates across parts', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'auditline-ndjson-'));
+      const sink = openNdjsonSink(dir);
+      const w = sink.openWrite!();
+      await w.stage([event(1, 'us-east', time), event(2, 'eu-de', time)]);
+      // The part is in the file before the commit: the sink no longer holds its documents.
+      expect(fileOf(dir, 'us-east', day)).toBe(`${event(1, 'us-east', time).json}\n`);
+      await w.stage([event(1, 'us-east', time), event(3, 'us-east', time)]);
+      expect(statuses(await w.commit())).toEqual(['committed', 'committed', 'duplicate', 'committed']);
+      await sink.close();
+      expect(fileOf(dir, 'us-east', day)).toBe([1, 3].map((i) => `${event(i, 'us-east', time).json}\n`).join(''));
+    });
+
+    it('an aborted write leaves every file as it was, and its events can be written again', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'auditline-ndjson-'));
+      const sink = openNdjsonSink(dir);
+      await sink.write([event(1, 'us-east', time)]);
+      const before = fileOf(dir, 'us-east', day);
+      const w = sink.openWrite!();
+      await w.stage([event(2, 'us-east', time), event(3, 'eu-de', time)]);
+      await w.stage([event(4, 'us-east', time + DAY)]);
+      await w.abort();
+      expect(fileOf(dir, 'us-east', day)).toBe(before);
+      expect(fileOf(dir, 'eu-de', day)).toBe('');
+      expect(fileOf(dir, 'us-east', '2025-01-02')).toBe('');
+      // The ids of the aborted write were forgotten; the committed one was not.
+      expect(statuses(await sink.write([event(1, 'us-east', time), event(2, 'us-east', time), event(3, 'eu-de', time)]))).toEqual([
+        'duplicate',
+        'committed',
+        'committed',
+      ]);
+      await sink.close();
+      expect(fileOf(dir, 'us-east', day)).toBe(`${before}${event(2, 'us-east', time).json}\n`);
+    });
+
+    it('an aborted write cuts a file back to its length before the write, when the LRU closed and reopened it mid-write', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'auditline-ndjson-'));
+      const sink = openNdjsonSink(dir);
+      await sink.write([event(0, 'jp-tok', time)]);
+      const before = fileOf(dir, 'jp-tok', day);
+      const w = sink.openWrite!();
+      await w.stage([event(1, 'jp-tok', time)]);
+      // 100 other days close the first file; the next part reopens it, longer than before the write.
+      await w.stage(Array.from({ length: 100 }, (_, d) => event(100 + d, 'jp-tok', time + (d + 1) * DAY)));
+      await w.stage([event(2, 'jp-tok', time)]);
+      await w.abort();
+      expect(fileOf(dir, 'jp-tok', day)).toBe(before);
+      expect(statuses(await sink.write([event(0, 'jp-tok', time), event(1, 'jp-tok', time), event(100, 'jp-tok', time + DAY)]))).toEqual([
+        'duplicate',
+        'committed',
+        'committed',
+      ]);
+      await sink.close();
+    });
+
+    it('a part that cannot be written fails as a SinkError, and the abort keeps what earlier writes committed', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'auditline-ndjson-'));
+      const sink = openNdjsonSink(dir);
+      await sink.write([event(1, 'us-east', time)]);
+      const before = fileOf(dir, 'us-east', day);
+      // A location whose folder cannot be made: a file stands where it would be.
+      writeFileSync(join(dir, 'eu-de'), 'not a folder');
+      const w = sink.openWrite!();
+      await w.stage([event(2, 'us-east', time)]);
+      await expect(w.stage([event(3, 'us-east', time), event(4, 'eu-de', time)])).rejects.toMatchObject({ name: 'SinkError', code: 'AL_SINK_IO' });
+      await w.abort();
+      expect(fileOf(dir, 'us-east', day)).toBe(before);
+      expect(statuses(await sink.write([event(2, 'us-east', time), event(3, 'us-east', time)]))).toEqual(['committed', 'committed']);
+      await sink.close();
+    });
+
+    it('a whole write that fails forgets the ids it had taken', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'auditline-ndjson-'));
+      const sink = openNdjsonSink(dir);
+      writeFileSync(join(dir, 'eu-de'), 'not a folder');
+      await expect(sink.write([event(1, 'us-east', time), event(2, 'eu-de', time)])).rejects.toMatchObject({ name: 'SinkError' });
+      expect(statuses(await sink.write([event(1, 'us-east', time)]))).toEqual(['committed']);
+      await sink.close();
+      expect(fileOf(dir, 'us-east', day)).toBe(`${event(1, 'us-east', time).json}\n`);
+    });
+  });
 });
