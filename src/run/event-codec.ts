@@ -180,8 +180,8 @@ export function unpackEvents(p: PackedEvents): StoredEvent[] {
   // One string per document, not slices of one string per batch: a batch's documents (~470 KB) made a
   // large-object string, old generation from birth and kept whole by any slice, so the main thread ran a
   // mark-compact every ~8 MB of them (65 against 45 in a 0.25 GB array into DuckDB). A document decoded
-  // alone is young, and dies young once a staged write has appended it: CLI into DuckDB, six interleaved
-  // runs of 200k lines, 0.80-0.99 of the CPU (docs/decisions/2026-12-04-documents-per-event.md).
+  // alone is young, and dies young once a staged write has appended it: staged NDJSON writes, 200k lines,
+  // 0.89-0.94 of the CPU of the batch-wide string (docs/decisions/2026-12-04-documents-per-event.md).
   unpackInto(out, docs, p.docsAscii ? 'latin1' : 'utf8', p);
   return out;
 }
