@@ -54,9 +54,9 @@ const BATCH_MAX_WAIT_MS = 5000;
 
 /**
  * Input in flight for a batch run: 16 MiB, not the engine's 32. Nearly all of it is the write being
- * gathered and the one committing, staged in the sink (it was events on the main thread, ~1.9 KB of
- * heap each, when these figures were taken); with ~1 KB lines over five locations a write is ~14k
- * events (~12.7 MB of input).
+ * gathered (staged in the sink) and the one committing; with ~1 KB lines over five locations a write is
+ * ~14k events (~12.7 MB of input). The figures below were taken with each write's events held on the
+ * main heap (~1.9 KB each), as whole writes.
  * 200k lines into DuckDB with two workers, three interleaved rounds against 24 MiB: CPU 0.88, 0.95,
  * 1.11, peak RSS 339-349 against 350-364 MiB; the CLI over 0.5 GB of lines 369 against 392 MiB (main
  * heap at most 80 against 105 MB). A write that needs more than the bound (every location short of a

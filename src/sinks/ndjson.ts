@@ -164,28 +164,21 @@ export function openNdjsonSink(dir: string): EventSink {
     w.lengths.clear();
   };
 
-  const failed = (cause: unknown) => new SinkError(`NDJSON write failed: ${(cause as Error).message}`, { retriable: false, context: { file: dir }, cause });
+  /** Runs a step of a write; what it throws becomes the write's SinkError. */
+  const guarded = <T>(step: () => T): T => {
+    try {
+      return step();
+    } catch (cause) {
+      throw new SinkError(`NDJSON write failed: ${(cause as Error).message}`, { retriable: false, context: { file: dir }, cause });
+    }
+  };
 
   const openWrite = (): StagedWrite => {
     const w: Write = { outcomes: [], lengths: new Map() };
     return {
-      async stage(events) {
-        try {
-          stage(w, events);
-        } catch (cause) {
-          throw failed(cause);
-        }
-      },
-      async commit() {
-        try {
-          return commit(w);
-        } catch (cause) {
-          throw failed(cause);
-        }
-      },
-      async abort() {
-        abort(w);
-      },
+      stage: async (events) => guarded(() => stage(w, events)),
+      commit: async () => guarded(() => commit(w)),
+      abort: async () => abort(w),
     };
   };
 
