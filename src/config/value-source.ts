@@ -31,7 +31,12 @@ export interface RequestFacts {
   account: string;
   location: string;
   params: Record<string, string | undefined>;
-  query: () => URLSearchParams;
+  query: QueryParams;
+}
+
+/** A request's query parameters; read on demand, since most routes never look at them. */
+export interface QueryParams {
+  get(name: string): string | null;
 }
 
 export type FactGetter = (facts: RequestFacts) => unknown;
@@ -43,7 +48,7 @@ export function compileValueSource(source: string): FactGetter {
   }
   if (source.startsWith('$query.')) {
     const name = source.slice('$query.'.length);
-    return (f) => f.query().get(name) ?? undefined;
+    return (f) => f.query.get(name) ?? undefined;
   }
   switch (source) {
     case '$path':

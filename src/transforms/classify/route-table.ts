@@ -2,6 +2,7 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { ConfigError } from '../../errors.js';
 import type { LoadedPipeline } from '../../config/load-pipeline.js';
 import { HTTP_METHODS, type TargetKind } from '../../config/pipeline-schema.js';
+import type { QueryParams } from '../../config/value-source.js';
 
 /** What a request resolves to. `ignore` lines are counted as filtered, never stored. */
 export type RouteMatchKind = 'route' | 'catchAll' | 'ignore';
@@ -27,7 +28,7 @@ export interface RouteMatch {
 
 export interface RouteTable {
   /** `query` is parsed only when a `?action=` variant exists at the matched node. */
-  match(method: string, path: string, query: () => URLSearchParams): RouteMatch | undefined;
+  match(method: string, path: string, query: QueryParams): RouteMatch | undefined;
 }
 
 const MAX_PARAM_LENGTH = 2048;
@@ -63,7 +64,7 @@ export function buildRouteTable(loaded: LoadedPipeline): RouteTable {
       const found = explicitRouter.find(method as HTTPMethod, path);
       if (found) {
         const store = found.store as RouterStore;
-        const selected = store.byQuery ? query().get(store.byQuery.param) : null;
+        const selected = store.byQuery ? query.get(store.byQuery.param) : null;
         const entry = (selected !== null ? store.byQuery?.values.get(selected) : undefined) ?? store.plain;
         if (entry) return { entry, params: found.params };
         // A `?action=` route hit with an unknown or no action value: an invalid request.
