@@ -55,6 +55,15 @@ interface Staging {
   error?: unknown;
 }
 
+/*
+ * Why the engine drops its references to a batch's events as soon as they move on: whatever waits on
+ * the main thread a while (a queue slot, a promise, a closure waiting for a commit) is promoted to V8's
+ * old generation, and what a promoted object points to survives every young collection until the next
+ * full one, even after that object itself is dead. Events reached that way from spent queue slots and
+ * batch objects were most of what the main thread's young collections kept: 200k lines, promoted
+ * 145 -> 15 MB into NDJSON and 298 -> 49 MB into DuckDB, full collections 36 -> 22 and 46 -> 26.
+ */
+
 /**
  * The one pipeline behind every way of use: sources push input, the pool transforms it, the
  * sink stores it, and each source learns when its lines are durable and what became of each.
@@ -158,7 +167,8 @@ export function openEngine(opts: EngineOptions): Engine {
       const { events } = ticket.batch;
       pending.add(ticket, keysOf(events, lines !== undefined));
       stage(openWrite, events);
-      ticket.batch = { ...ticket.batch, events: [] };
+      // Out of the batch object itself, not out of a copy of it (why: above openEngine).
+      ticket.batch.events = [];
     } else pending.add(ticket, ticket.batch.events);
     pendingBytes += ticket.bytes;
     if (closing || pending.full()) cut();
@@ -172,11 +182,15 @@ export function openEngine(opts: EngineOptions): Engine {
   const stage = (open: () => StagedWrite, events: readonly StoredEvent[]) => {
     const into = (staging ??= {});
     if (events.length === 0 || failure) return;
+    // Read once, then dropped: the closure may outlive the staging (why: above openEngine).
+    let part: readonly StoredEvent[] | undefined = events;
     writing = writing.then(async () => {
+      const staged = part!;
+      part = undefined;
       if (into.error !== undefined || failure) return;
       try {
         into.write ??= open();
-        await into.write.stage(events);
+        await into.write.stage(staged);
       } catch (e) {
         into.error = e;
       }
@@ -196,8 +210,10 @@ export function openEngine(opts: EngineOptions): Engine {
 
   const drainQueue = (src: SourceState) => {
     while (src.queue[0]?.result) {
-      const { bytes, result } = src.queue.shift()!;
-      admit({ source: src, batch: result!, bytes });
+      const slot = src.queue.shift()!;
+      const result = slot.result!;
+      slot.result = undefined; // why: above openEngine
+      admit({ source: src, batch: result, bytes: slot.bytes });
     }
     if (src.ended && src.flushOnEnd && src.queue.length === 0) cutSoon();
   };
