@@ -259,8 +259,9 @@ export function openEngine(opts: EngineOptions): Engine {
       return;
     }
     const sinkRejects: Rejected[] = [];
+    const write: WriteOutcomes = { events, outcomes, whole, sinkRejects };
     const results: SegmentResult[] = [];
-    for (const segment of segments) results.push(accountSegment(segment, { events, outcomes, whole, sinkRejects }, accounting));
+    for (const segment of segments) results.push(accountSegment(segment, write, accounting));
     try {
       deadLetter.write(sinkRejects);
       deadLetter.sync();
