@@ -67,6 +67,13 @@ export type LineOutcome =
 export interface SourceOptions {
   /** Keep every line's outcome (`SourceResult.lines`); costs an entry per line, so only receivers that answer per line ask. */
   lineOutcomes?: boolean;
+  /**
+   * A source of the same run whose events reach the sink first: this source's batches join writes only
+   * once that source has ended and all of its batches have. A batch run passes its previous input, so a
+   * line found in two files is stored with the earlier file's provenance (the later copy is the
+   * duplicate) however the workers interleave.
+   */
+  after?: SourceInput;
 }
 
 /** A source's exact counts once every line is acknowledged, and each line's outcome when asked for. */

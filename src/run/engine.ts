@@ -10,6 +10,7 @@ import {
   type Engine,
   type EngineOptions,
   type LineOutcome,
+  type SourceInput,
   type SourceResult,
   type WritePolicy,
 } from './engine-api.js';
@@ -36,6 +37,10 @@ interface SourceState {
   finish?: { resolve: (t: SourceResult) => void; reject: (e: unknown) => void };
   /** Outcomes of lines that did not end filtered, by line number, when asked for */
   lines?: Map<number, LineOutcome>;
+  /** The source whose batches go first (SourceOptions.after), until it has drained */
+  after?: SourceState;
+  /** The source waiting for this one to drain */
+  next?: SourceState;
 }
 
 /** One transformed batch on its way to the sink: acknowledged when its write and dead-letter entries are durable. */
@@ -208,7 +213,12 @@ export function openEngine(opts: EngineOptions): Engine {
     }
   };
 
+  /** Each source's state behind the handle its caller holds (SourceOptions.after names a handle). */
+  const states = new WeakMap<SourceInput, SourceState>();
+  const drained = (src: SourceState) => src.ended && src.queue.length === 0 && !src.after;
+
   const drainQueue = (src: SourceState) => {
+    if (src.after) return;
     while (src.queue[0]?.result) {
       const slot = src.queue.shift()!;
       const result = slot.result!;
@@ -216,6 +226,12 @@ export function openEngine(opts: EngineOptions): Engine {
       admit({ source: src, batch: result, bytes: slot.bytes });
     }
     if (src.ended && src.flushOnEnd && src.queue.length === 0) cutSoon();
+    if (src.next && drained(src)) {
+      const { next } = src;
+      src.next = undefined;
+      next.after = undefined;
+      drainQueue(next);
+    }
   };
 
   const settle = (ticket: Ticket, tally: Tally | undefined, error?: unknown) => {
@@ -299,6 +315,12 @@ export function openEngine(opts: EngineOptions): Engine {
     source(name, options = {}) {
       const src: SourceState = { name, tally: emptyTally(), queue: [], outstanding: 0, ended: false };
       if (options.lineOutcomes) src.lines = new Map();
+      const first = options.after && states.get(options.after);
+      if (first && !drained(first)) {
+        if (first.next) throw new AuditlineError('AL_INTERNAL', `source ${first.name} already has a source after it`);
+        src.after = first;
+        first.next = src;
+      }
       const enqueue = (bytes: number, result: Promise<TransformedBatch> | TransformedBatch) => {
         const slot: SourceState['queue'][number] = { bytes };
         src.queue.push(slot);
@@ -311,7 +333,7 @@ export function openEngine(opts: EngineOptions): Engine {
             drainQueue(src);
           });
       };
-      return {
+      const handle: SourceInput = {
         name,
         async push(input) {
           if (failure) throw failure;
@@ -330,13 +352,15 @@ export function openEngine(opts: EngineOptions): Engine {
         end(options = {}) {
           src.ended = true;
           src.flushOnEnd = options.flush ?? true;
-          if (src.flushOnEnd && src.queue.length === 0) cutSoon();
+          drainQueue(src);
           return new Promise<SourceResult>((resolve, reject) => {
             src.finish = { resolve, reject };
             if (src.outstanding === 0) finishSource(src);
           });
         },
       };
+      states.set(handle, src);
+      return handle;
     },
     admits: (bytes) => budget.admits(bytes),
     flush: cutSoon,

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { loadHmacKey } from '../secrets/hmac-key.js';
 import { DEFAULT_TUNING } from '../sinks/duckdb/sink.js';
 import { expandInputs, isDamage, readInputChunks } from '../sources/file.js';
-import { openEngine } from './engine.js';
+import { openEngine, type SourceInput } from './engine.js';
 import { localOutputsOf, openChosenDeadLetter, openChosenSink, type SinkChoice } from './sink-choice.js';
 import { addSource, emptySummary, type RunSummary } from './summary.js';
 import { prepareTransform } from './setup.js';
@@ -95,8 +95,11 @@ export async function runIngest(opts: IngestOptions): Promise<RunSummary> {
   const finished: Promise<void>[] = [];
   let failure: unknown;
   try {
+    let previous: SourceInput | undefined;
     for (const [index, source] of sources.entries()) {
-      const input = engine.source(source.name);
+      // In input order, so that a line in two files is stored with the first file's provenance.
+      const input = engine.source(source.name, { after: previous });
+      previous = input;
       const onBytes = (n: number) => {
         bytesRead += n;
       };

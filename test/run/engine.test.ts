@@ -268,3 +268,65 @@ describe('the engine, when a source ends', () => {
     expect(writes).toBe(1);
   });
 });
+
+describe('the engine, with sources in order', () => {
+  /** A pool that takes four batches at once and holds back the batches `late` picks, so later ones finish first. */
+  function overtakingPool(late: (source: string) => boolean) {
+    const inner = createTransformPool({ workers: 0, init: setup.workerInit, makeLocal: setup.makeTransform });
+    return {
+      capacity: 4,
+      get restarts() {
+        return inner.restarts;
+      },
+      transform: async (input: Parameters<typeof inner.transform>[0], alone?: boolean) => {
+        if ('source' in input && late(input.source) && input.firstLine > 1) await sleep(300);
+        return inner.transform(input, alone);
+      },
+      close: () => inner.close(),
+    };
+  }
+
+  async function provenance(store: string): Promise<Map<string, string>> {
+    const tables = await queryStore(store, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'events_%'");
+    const by = new Map<string, string>();
+    for (const t of tables)
+      for (const r of await queryStore(store, `SELECT id, source, line FROM "${String(t.table_name)}"`))
+        by.set(String(r.id), `${String(r.source)}:${Number(r.line)}`);
+    return by;
+  }
+
+  it("keeps the earlier source's copy of a line found in both, though the later source's batch is transformed first", async () => {
+    const dir = tempDir();
+    const { engine, store } = await openTestEngine(dir, { pool: overtakingPool((s) => s === 'a.log'), writes: { maxWaitMs: 600_000 } });
+    const shared = LINES[3]!;
+    const a = engine.source('a.log');
+    await a.push(batchOf('a.log', LINES.slice(0, 3)));
+    await a.push(batchOf('a.log', [shared], 4)); // held back 300 ms
+    const aDone = a.end({ flush: false });
+    const b = engine.source('b.log', { after: a });
+    await b.push(batchOf('b.log', [shared, LINES[4]!]));
+    const [ra, rb] = await Promise.all([aDone, b.end()]);
+    await engine.close();
+
+    expect(ra).toMatchObject({ linesRead: 4, eventsIndexed: 4, duplicatesSkipped: 0 });
+    expect(rb).toMatchObject({ linesRead: 2, eventsIndexed: 1, duplicatesSkipped: 1 });
+    const stored = await provenance(store);
+    expect(stored.size).toBe(5);
+    expect([...stored.values()].filter((p) => p === 'a.log:4')).toHaveLength(1);
+    expect([...stored.values()].filter((p) => p.startsWith('b.log:'))).toEqual(['b.log:2']);
+  });
+
+  it('takes a later source at once when the one it follows has already drained', async () => {
+    const dir = tempDir();
+    const { engine } = await openTestEngine(dir, { writes: { maxWaitMs: 600_000 } });
+    const a = engine.source('a.log');
+    await a.push(batchOf('a.log', LINES.slice(0, 2)));
+    const ra = await a.end();
+    const b = engine.source('b.log', { after: a });
+    await b.push(batchOf('b.log', LINES.slice(2, 4)));
+    const rb = await Promise.race([b.end(), sleep(20_000).then(() => 'still waiting' as const)]);
+    await engine.close();
+    expect(ra).toMatchObject({ eventsIndexed: 2 });
+    expect(rb).toMatchObject({ linesRead: 2, eventsIndexed: 2 });
+  });
+});
