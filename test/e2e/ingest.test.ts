@@ -165,6 +165,33 @@ describe('ingest into DuckDB', () => {
     const pick = (s: typeof one) => [s.linesRead, s.eventsIndexed, s.deadLettered, s.filtered, s.byAction, s.byLocation];
     expect(pick(two)).toEqual(pick(one));
   });
+
+  it("stores a line found in two inputs with the first input's provenance, with workers too", async () => {
+    const dir = tempDir();
+    const all = readFileSync(KP, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    // A key request that becomes an event (not a health check), last in the first input, after many small chunks.
+    const shared = all.filter((l) => l.includes('"/api/v2/keys') && l.includes('"statusCode":200')).at(-1)!;
+    const lines = [...all.filter((l) => l !== shared), shared];
+    writeFileSync(join(dir, 'a.ndjson'), `${lines.join('\n')}\n`);
+    writeFileSync(join(dir, 'b.ndjson'), `${shared}\n`);
+    for (const run of ['1', '2', '3']) {
+      const out = join(dir, `out-${run}`);
+      const s = await ingest([join(dir, 'a.ndjson'), join(dir, 'b.ndjson')], join(dir, `data-${run}`), { out, chunkBytes: 1024, workers: 2 });
+      expect(s.sources[join(dir, 'b.ndjson')]).toMatchObject({ eventsIndexed: 0, duplicatesSkipped: 1 });
+      const stored = readdirSync(out).flatMap((loc) =>
+        readdirSync(join(out, loc)).flatMap((f) =>
+          readFileSync(join(out, loc, f), 'utf8')
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => (JSON.parse(l) as { auditline: { source: string; line: number } }).auditline),
+        ),
+      );
+      expect(stored.filter((p) => p.source.endsWith('b.ndjson'))).toEqual([]);
+      expect(stored).toContainEqual(expect.objectContaining({ source: join(dir, 'a.ndjson'), line: lines.length }));
+    }
+  });
 });
 
 describe('ingest into NDJSON files', () => {
