@@ -5,7 +5,7 @@ import { createTransformPool } from '../../src/run/transform-pool.js';
 import { accountingHolds } from '../../src/run/summary.js';
 import { rejected, SinkError, type EventSink } from '../../src/sinks/sink.js';
 import { tempDir } from '../helpers/env.js';
-import { queryStore } from '../helpers/store.js';
+import { queryStore, tablesOf } from '../helpers/store.js';
 import { batchOf, deadLetters, LINES, openTestEngine, refusingSink, setup, sleep, slowSink } from './engine-harness.js';
 
 async function storedIds(store: string): Promise<string[]> {
@@ -287,11 +287,9 @@ describe('the engine, with sources in order', () => {
   }
 
   async function provenance(store: string): Promise<Map<string, string>> {
-    const tables = await queryStore(store, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'events_%'");
     const by = new Map<string, string>();
-    for (const t of tables)
-      for (const r of await queryStore(store, `SELECT id, source, line FROM "${String(t.table_name)}"`))
-        by.set(String(r.id), `${String(r.source)}:${Number(r.line)}`);
+    for (const t of await tablesOf(store))
+      for (const r of await queryStore(store, `SELECT id, source, line FROM "${t}"`)) by.set(String(r.id), `${String(r.source)}:${Number(r.line)}`);
     return by;
   }
 
