@@ -28,7 +28,7 @@ export const CLI_NODE_ENV = { MALLOC_ARENA_MAX: '2' } as const;
  * stage: a 2 GB array 341 → 328 MiB peak RSS, CPU 0.96-0.98 of before (docs/decisions/2026-12-03-flat-memory-2.md).
  * One arena instead of DuckDB's two: the sink's calls run on the main thread and on libuv's pool, and
  * with two arenas what one thread freed stayed dirty while the other faulted in fresh pages. The 2 GB
- * array 328-345 → 312-321 MiB peak RSS over six runs, 1M lines 339-344 → 333-337 MiB, the same CPU
+ * array 324-345k → 312-331k KiB peak RSS (six and eight runs), 1M lines 339-344 → 333-337 MiB, the same CPU
  * (docs/decisions/2026-12-05-duckdb-arenas.md).
  * jemalloc reads it when libduckdb is loaded, which is after the CLI starts (commands load DuckDB only
  * when run), so cli/main.ts sets it rather than the shebang; a value the user set is kept.
