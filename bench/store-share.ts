@@ -22,7 +22,9 @@ import { BENCH_KEY } from './bench-key.js';
  * taken: docs/decisions/2026-12-03-memory-and-store-share.md). With SPOOL=csv the rows are encoded by us
  * into a CSV file per location (explicit columns and types) in the spill folder and loaded with one
  * INSERT … SELECT FROM read_csv, and the stored rows are compared with the appender's, every column
- * (tried, not taken: docs/decisions/2026-12-03-staged-writes.md).
+ * (tried, not taken: docs/decisions/2026-12-03-staged-writes.md). EVENT_COMPRESSION and OTHER_COMPRESSION set
+ * the event column's and the other string columns' compression in the step-by-step pass
+ * (docs/decisions/2026-12-05-store-floor.md).
  */
 const [corpus, limitArg] = process.argv.slice(2) as [string, string | undefined];
 const limit = Number(limitArg ?? 200_000);
@@ -69,8 +71,14 @@ try {
   const steps: Record<string, number> = { group: 0, countLookup: 0, timestamps: 0, appendCalls: 0, flush: 0, commit: 0 };
   const chunked: Record<string, number> = { columns: 0, appendChunks: 0, flush: 0, commit: 0 };
   const columnar = process.env.COLUMNAR === '1';
-  // EVENT_COMPRESSION=uncompressed|fsst|dictionary|auto: the event column's compression in the step-by-step pass.
+  // EVENT_COMPRESSION=uncompressed|fsst|dictionary: the event column's compression in the step-by-step pass.
   const eventCompression = process.env.EVENT_COMPRESSION ?? 'zstd';
+  // OTHER_COMPRESSION=uncompressed|fsst|dictionary: the other string columns' compression in the step-by-step pass.
+  const otherCompression = process.env.OTHER_COMPRESSION ?? 'zstd';
+  const stepsTableSql = (table: string) =>
+    createTableSql(table)
+      .replace('JSON NOT NULL USING COMPRESSION zstd', `JSON NOT NULL USING COMPRESSION ${eventCompression}`)
+      .replace(/VARCHAR( NOT NULL)? USING COMPRESSION zstd/g, `VARCHAR$1 USING COMPRESSION ${otherCompression}`);
   const typesOf = new Map<string, DuckDBType[]>();
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(DEFAULT_TUNING.threads),
@@ -98,7 +106,7 @@ try {
     steps.group! += cpu() - before;
     await conn.run('BEGIN TRANSACTION');
     for (const g of groups) {
-      await conn.run(createTableSql(g.table).replace('JSON NOT NULL USING COMPRESSION zstd', `JSON NOT NULL USING COMPRESSION ${eventCompression}`));
+      await conn.run(stepsTableSql(g.table));
       before = cpu();
       const range = `FROM "${g.table}" WHERE event_time BETWEEN make_timestamptz(${BigInt(g.lo * 1000)}) AND make_timestamptz(${BigInt(g.hi * 1000)})`;
       await conn.runAndReadAll(`SELECT count(*) ${range}`);
@@ -226,6 +234,7 @@ try {
       sinkCloseUsPerEvent: perLine(closeUs),
       stepsUsPerEvent: stepsPerLine,
       eventCompression,
+      otherCompression,
       stepsFileMB: Number((stepsFileBytes / 1e6).toFixed(1)),
       stepsSum: perLine(Object.values(steps).reduce((a, b) => a + b, 0)),
       ...(differing !== undefined
