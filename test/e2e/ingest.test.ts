@@ -16,6 +16,18 @@ function ingest(paths: string[], dir: string, extra: Partial<Parameters<typeof r
   return runIngest({ paths, dataDir: dir, env: TEST_ENV, ...extra });
 }
 
+/** Every event an NDJSON output folder holds, with the location folder and day file it is in. */
+function writtenEvents(out: string): { location: string; file: string; event: unknown }[] {
+  return readdirSync(out).flatMap((location) =>
+    readdirSync(join(out, location)).flatMap((file) =>
+      readFileSync(join(out, location, file), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => ({ location, file, event: JSON.parse(l) as unknown })),
+    ),
+  );
+}
+
 describe('ingest into DuckDB', () => {
   it('accounts for every line of every fixture, per source and in total', async () => {
     const dir = tempDir();
@@ -180,14 +192,7 @@ describe('ingest into DuckDB', () => {
       const out = join(dir, `out-${run}`);
       const s = await ingest([join(dir, 'a.ndjson'), join(dir, 'b.ndjson')], join(dir, `data-${run}`), { out, chunkBytes: 1024, workers: 2 });
       expect(s.sources[join(dir, 'b.ndjson')]).toMatchObject({ eventsIndexed: 0, duplicatesSkipped: 1 });
-      const stored = readdirSync(out).flatMap((loc) =>
-        readdirSync(join(out, loc)).flatMap((f) =>
-          readFileSync(join(out, loc, f), 'utf8')
-            .split('\n')
-            .filter((l) => l !== '')
-            .map((l) => (JSON.parse(l) as { auditline: { source: string; line: number } }).auditline),
-        ),
-      );
+      const stored = writtenEvents(out).map((w) => (w.event as { auditline: { source: string; line: number } }).auditline);
       expect(stored.filter((p) => p.source.endsWith('b.ndjson'))).toEqual([]);
       expect(stored).toContainEqual(expect.objectContaining({ source: join(dir, 'a.ndjson'), line: lines.length }));
     }
@@ -202,20 +207,13 @@ describe('ingest into NDJSON files', () => {
     const second = await ingest([KP], dir, { out });
     expect(second.eventsIndexed).toBe(0);
     expect(second.duplicatesSkipped).toBe(first.eventsIndexed);
-    let written = 0;
-    for (const location of readdirSync(out)) {
-      for (const file of readdirSync(join(out, location))) {
-        expect(file).toMatch(/^\d{4}-\d{2}-\d{2}\.ndjson$/);
-        for (const line of readFileSync(join(out, location, file), 'utf8')
-          .trim()
-          .split('\n')) {
-          const event = JSON.parse(line) as { location: string; eventTime: string };
-          expect(event.location).toBe(location);
-          expect(event.eventTime.slice(0, 10)).toBe(file.slice(0, 10));
-          written++;
-        }
-      }
+    const written = writtenEvents(out);
+    for (const { location, file, event } of written) {
+      expect(file).toMatch(/^\d{4}-\d{2}-\d{2}\.ndjson$/);
+      const e = event as { location: string; eventTime: string };
+      expect(e.location).toBe(location);
+      expect(e.eventTime.slice(0, 10)).toBe(file.slice(0, 10));
     }
-    expect(written).toBe(first.eventsIndexed);
+    expect(written.length).toBe(first.eventsIndexed);
   });
 });

@@ -9,9 +9,8 @@ import { queryStore, tablesOf } from '../helpers/store.js';
 import { batchOf, deadLetters, LINES, openTestEngine, refusingSink, setup, sleep, slowSink } from './engine-harness.js';
 
 async function storedIds(store: string): Promise<string[]> {
-  const tables = await queryStore(store, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'events_%'");
   const ids: string[] = [];
-  for (const t of tables) for (const r of await queryStore(store, `SELECT id FROM "${String(t.table_name)}"`)) ids.push(String(r.id));
+  for (const t of await tablesOf(store)) for (const r of await queryStore(store, `SELECT id FROM "${t}"`)) ids.push(String(r.id));
   return ids;
 }
 
